@@ -1,0 +1,44 @@
+# The README's two commands: `make demo` and `make test`. Everything else is a helper.
+PYTHON ?= python3
+VENV   ?= .venv
+PY      = $(VENV)/bin/python
+PIP     = $(VENV)/bin/pip
+STAMP   = $(VENV)/.installed
+
+.PHONY: demo test lint types pytest bench clean venv screenshot
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(PY) examples/demo.py
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+types: $(STAMP)
+	$(VENV)/bin/mypy
+
+pytest: $(STAMP)
+	$(VENV)/bin/pytest
+
+test: lint types pytest
+
+bench: $(STAMP)
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) demo-data .pytest_cache .mypy_cache .ruff_cache
+
+# The README's digest screenshot: headless Chromium (Debian package `chromium`) over the
+# demo's digest page. Run `make demo` first.
+screenshot:
+	chromium --headless --no-sandbox --disable-gpu --disable-background-networking \
+	  --no-first-run --user-data-dir=$$(mktemp -d) --hide-scrollbars --window-size=720,1400 \
+	  --screenshot=docs/digest.png "file://$$PWD/$$(ls demo-data/digests/????-??-??-????.html | tail -1)"
