@@ -1,0 +1,436 @@
+"""Recording ingest state: sources and their fetch state, entries, pages, documents (with their
+corpus files) and errors. Each function does one step inside a transaction the caller holds.
+
+The only place that assigns `seq`: `store_document`, under the write lock, writing the corpus
+file atomically before the row that points at it. Does not fetch, parse or extract.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from ingest import corpus
+from ingest.config import SourceConfig
+from ingest.extract import ExtractedDocument
+from ingest.http import Validators
+from ingest.schema import document_urls, documents, entries, errors, pages, sources
+
+log = logging.getLogger(__name__)
+
+FINAL_PAGE_STATUSES = frozenset({"stored", "duplicate", "skipped", "failed"})
+
+
+def inserted_id(result: sa.CursorResult[Any]) -> int:
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
+def url_key(url: str) -> str:
+    return hashlib.sha256(url.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SourceState:
+    id: int
+    name: str
+    feed_url: str
+    current_url: str
+    validators: Validators
+    disabled_reason: str | None
+    consecutive_failures: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PendingPage:
+    page_id: int
+    canonical_url: str
+    link: str  # the URL to fetch: the first entry link that led here
+    title: str
+    published: datetime | None
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoredDocument:
+    id: int
+    seq: int
+    hash16: str
+    file: str
+    title: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Duplicate:
+    """The text is already in the corpus as document `of`; the URL was recorded against it."""
+
+    of: StoredDocument
+    url: str
+
+
+# --- sources ---------------------------------------------------------------------------------
+
+
+def sync_source(conn: Connection, config: SourceConfig, now: datetime) -> SourceState:
+    """The stored state of a configured source, created on first sight. A changed `feed` URL
+    in the configuration starts afresh (no validators, no 410 verdict)."""
+    row = conn.execute(sa.select(sources).where(sources.c.name == config.name)).mappings().first()
+    if row is None:
+        conn.execute(
+            sources.insert().values(
+                name=config.name,
+                feed_url=config.feed,
+                current_url=config.feed,
+                consecutive_failures=0,
+                created_at=now,
+            )
+        )
+    elif row["feed_url"] != config.feed:
+        conn.execute(
+            sources.update()
+            .where(sources.c.id == row["id"])
+            .values(
+                feed_url=config.feed,
+                current_url=config.feed,
+                etag=None,
+                last_modified=None,
+                disabled_reason=None,
+            )
+        )
+    return load_source(conn, config.name)
+
+
+def all_sources(conn: Connection) -> list[SourceState]:
+    return [_source(row) for row in conn.execute(sa.select(sources)).mappings()]
+
+
+def sources_with_pending_pages(conn: Connection) -> frozenset[int]:
+    query = (
+        sa.select(entries.c.source_id)
+        .select_from(entries.join(pages, pages.c.id == entries.c.page_id))
+        .where(pages.c.status == "pending")
+        .distinct()
+    )
+    return frozenset(int(row[0]) for row in conn.execute(query))
+
+
+def load_source(conn: Connection, name: str) -> SourceState:
+    row = conn.execute(sa.select(sources).where(sources.c.name == name)).mappings().one()
+    return _source(row)
+
+
+def _source(row: sa.RowMapping) -> SourceState:
+    return SourceState(
+        id=row["id"],
+        name=row["name"],
+        feed_url=row["feed_url"],
+        current_url=row["current_url"],
+        validators=Validators(etag=row["etag"], last_modified=row["last_modified"]),
+        disabled_reason=row["disabled_reason"],
+        consecutive_failures=row["consecutive_failures"],
+    )
+
+
+def record_feed_success(
+    conn: Connection,
+    source_id: int,
+    *,
+    validators: Validators,
+    new_url: str | None,
+    now: datetime,
+) -> None:
+    values: dict[str, object] = {
+        "etag": validators.etag,
+        "last_modified": validators.last_modified,
+        "last_attempt_at": now,
+        "last_success_at": now,
+        "consecutive_failures": 0,
+    }
+    if new_url:
+        values["current_url"] = new_url
+    conn.execute(sources.update().where(sources.c.id == source_id).values(**values))
+
+
+def record_feed_failure(
+    conn: Connection, source_id: int, *, message: str, now: datetime, disable: bool = False
+) -> None:
+    values: dict[str, object] = {
+        "last_attempt_at": now,
+        "last_error_at": now,
+        "last_error": message[:2000],
+        "consecutive_failures": sources.c.consecutive_failures + 1,
+    }
+    if disable:
+        values["disabled_reason"] = message[:2000]
+    conn.execute(sources.update().where(sources.c.id == source_id).values(**values))
+
+
+def record_error(
+    conn: Connection,
+    *,
+    source_id: int | None,
+    stage: str,
+    kind: str,
+    url: str,
+    message: str,
+    now: datetime,
+) -> None:
+    conn.execute(
+        errors.insert().values(
+            at=now, source_id=source_id, stage=stage, kind=kind, url=url, message=message[:2000]
+        )
+    )
+
+
+# --- entries and pages -------------------------------------------------------------------------
+
+
+def add_entries(
+    conn: Connection,
+    source_id: int,
+    feed_entries: list[tuple[str, str, str, str, datetime | None]],
+    now: datetime,
+) -> tuple[int, int]:
+    """Record entries (key, link, canonical, title, published) not yet known for this source,
+    each pointing at the page of its canonical URL (created pending if new). Returns how many
+    entries were new, and how many of those pointed at a page already known (duplicates)."""
+    added = known_pages = 0
+    for key, link, canonical, title, published in feed_entries:
+        key_hash = url_key(key)
+        known = conn.execute(
+            sa.select(entries.c.id).where(
+                entries.c.source_id == source_id, entries.c.key_hash == key_hash
+            )
+        ).first()
+        if known is not None:
+            continue
+        page_id, existed = _page_for(conn, canonical, now)
+        known_pages += existed
+        conn.execute(
+            entries.insert().values(
+                source_id=source_id,
+                key_hash=key_hash,
+                key=key,
+                link=link,
+                title=title,
+                published=published,
+                page_id=page_id,
+                first_seen_at=now,
+            )
+        )
+        added += 1
+    return added, known_pages
+
+
+def _page_for(conn: Connection, canonical: str, now: datetime) -> tuple[int, bool]:
+    key = url_key(canonical)
+    row = conn.execute(sa.select(pages.c.id).where(pages.c.url_key == key)).first()
+    if row is not None:
+        return int(row[0]), True
+    inserted = conn.execute(
+        pages.insert().values(
+            url_key=key, canonical_url=canonical, status="pending", attempts=0, first_seen_at=now
+        )
+    )
+    return inserted_id(inserted), False
+
+
+def pending_pages(conn: Connection, source_id: int) -> list[PendingPage]:
+    """Pages still to be fetched that entries of this source point at, oldest first."""
+    mine = entries.alias("mine")
+    first_entry = (
+        sa.select(sa.func.min(mine.c.id))
+        .where(mine.c.page_id == pages.c.id, mine.c.source_id == source_id)
+        .correlate(pages)
+        .scalar_subquery()
+    )
+    query = (
+        sa.select(pages, entries.c.link, entries.c.title, entries.c.published)
+        .select_from(pages.join(entries, entries.c.id == first_entry))
+        .where(pages.c.status == "pending")
+        .order_by(pages.c.id)
+    )
+    return [
+        PendingPage(
+            page_id=row["id"],
+            canonical_url=row["canonical_url"],
+            link=row["link"],
+            title=row["title"],
+            published=row["published"],
+            attempts=row["attempts"],
+        )
+        for row in conn.execute(query).mappings()
+    ]
+
+
+def record_page(
+    conn: Connection,
+    page_id: int,
+    *,
+    status: str,
+    now: datetime,
+    reason: str | None = None,
+    final_url: str | None = None,
+    document_id: int | None = None,
+) -> None:
+    conn.execute(
+        pages.update()
+        .where(pages.c.id == page_id)
+        .values(
+            status=status,
+            reason=reason[:2000] if reason else None,
+            final_url=final_url,
+            document_id=document_id,
+            attempts=pages.c.attempts + 1,
+            last_attempt_at=now,
+        )
+    )
+
+
+# --- documents ------------------------------------------------------------------------------
+
+
+def find_document(conn: Connection, hash16: str) -> StoredDocument | None:
+    row = conn.execute(sa.select(documents).where(documents.c.hash == hash16)).mappings().first()
+    return _document(row) if row is not None else None
+
+
+def _document(row: sa.RowMapping) -> StoredDocument:
+    return StoredDocument(
+        id=row["id"],
+        seq=row["seq"],
+        hash16=row["hash"],
+        file=row["file"],
+        title=row["title"],
+        url=row["url"],
+    )
+
+
+def store_document(
+    conn: Connection,
+    corpus_dir: Path,
+    doc: ExtractedDocument,
+    *,
+    source_id: int,
+    published: datetime | None,
+    now: datetime,
+) -> StoredDocument | Duplicate:
+    """The document, stored once: a new file and row, or the URL added to the existing one.
+    Must run inside a write transaction (it reads the next seq and relies on the lock)."""
+    digest16 = corpus.hash16(doc.text)
+    existing = find_document(conn, digest16)
+    if existing is not None:
+        _add_url(conn, existing.id, doc.url, source_id, now)
+        return Duplicate(of=existing, url=doc.url)
+    seq = next_seq(conn)
+    name = corpus.file_name(seq, digest16)
+    corpus.write_atomically(corpus_dir / name, doc.text)
+    title = doc.title or (corpus.blocks_of(doc.text) or [""])[0]
+    try:
+        inserted = conn.execute(
+            documents.insert().values(
+                seq=seq,
+                hash=digest16,
+                file=name,
+                title=title[:1000],
+                url=doc.url,
+                published=published,
+                first_seen_at=now,
+                source_id=source_id,
+                chars=len(doc.text),
+            )
+        )
+        document_id = inserted_id(inserted)
+        _add_url(conn, document_id, doc.url, source_id, now)
+    except BaseException:
+        # The row was refused (database full, lock timeout): its file must not outlive it.
+        # No row can name this file (its seq is past every row's). A failed COMMIT is not
+        # handled here: it may be ambiguous (PostgreSQL), so the next pass's
+        # `remove_orphan_files` decides from the rows that did commit.
+        (corpus_dir / name).unlink(missing_ok=True)
+        raise
+    return StoredDocument(
+        id=document_id, seq=seq, hash16=digest16, file=name, title=title, url=doc.url
+    )
+
+
+def next_seq(conn: Connection) -> int:
+    current = conn.execute(sa.select(sa.func.max(documents.c.seq))).scalar()
+    return 0 if current is None else int(current) + 1
+
+
+def _add_url(conn: Connection, document_id: int, url: str, source_id: int, now: datetime) -> None:
+    key = url_key(url)
+    if conn.execute(sa.select(document_urls.c.id).where(document_urls.c.url_key == key)).first():
+        return
+    conn.execute(
+        document_urls.insert().values(
+            document_id=document_id, url_key=key, url=url, source_id=source_id, seen_at=now
+        )
+    )
+
+
+def known_files(conn: Connection) -> dict[str, str]:
+    """file name -> hash16 of every stored document."""
+    return {
+        row.file: row.hash for row in conn.execute(sa.select(documents.c.file, documents.c.hash))
+    }
+
+
+def remove_orphan_files(conn: Connection, corpus_dir: Path) -> list[Path]:
+    """Delete what an interrupted write left behind: temporary files, and corpus files numbered
+    past the last stored document (written, but their row never committed). Files numbered
+    within the stored range that no row names are left for `verify` to report."""
+    last = next_seq(conn) - 1
+    named = known_files(conn)
+    removed = [p for p in corpus_dir.glob(".tmp-*.part") if p.is_file()]
+    removed += [
+        f.path
+        for f in corpus.scan_corpus_dir(corpus_dir)
+        if f.seq > last and f.path.name not in named
+    ]
+    for path in removed:
+        log.warning("removing %s: left by an interrupted write", path)
+        path.unlink(missing_ok=True)
+    return removed
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ErrorRecord:
+    at: datetime
+    source: str | None
+    stage: str
+    kind: str
+    url: str
+    message: str
+
+
+def errors_since(conn: Connection, since: datetime | None) -> list[ErrorRecord]:
+    """Recorded errors (oldest first), with their source's name."""
+    query = (
+        sa.select(errors, sources.c.name.label("source_name"))
+        .select_from(errors.outerjoin(sources, sources.c.id == errors.c.source_id))
+        .order_by(errors.c.at, errors.c.id)
+    )
+    if since is not None:
+        query = query.where(errors.c.at >= since)
+    return [
+        ErrorRecord(
+            at=row["at"],
+            source=row["source_name"],
+            stage=row["stage"],
+            kind=row["kind"],
+            url=row["url"],
+            message=row["message"],
+        )
+        for row in conn.execute(query).mappings()
+    ]
