@@ -1,0 +1,231 @@
+"""Storing and reading claims: one extraction per document and extractor version, groups
+kept across runs, and the rows behind `claimwatch claims --format jsonl`.
+
+Each function runs inside a transaction the caller holds. Does not find claims.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from digest.claims import Claim
+from digest.grouping import ClaimIndex
+from digest.schema import claim_state, claims
+from ingest.schema import documents, sources
+from ingest.store import inserted_id
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DocumentRef:
+    id: int
+    seq: int
+    file: str
+    hash16: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClaimRow:
+    """A stored claim with its document: one line of the JSONL export."""
+
+    id: int
+    kind: str
+    quote: str
+    start: int
+    end: int
+    topics: tuple[str, ...]
+    type: str
+    hedged: bool
+    negated: bool
+    evidence: tuple[str, ...]
+    group: int
+    file: str
+    seq: int
+    hash: str
+    url: str
+    title: str
+    published: datetime | None
+    first_seen_at: datetime
+    source: str
+
+
+def documents_needing_claims(
+    conn: Connection, version: str, *, redo_all: bool = False
+) -> list[DocumentRef]:
+    """Documents with no claims yet, or claims from another extractor version; in seq order."""
+    query = sa.select(documents.c.id, documents.c.seq, documents.c.file, documents.c.hash)
+    if not redo_all:
+        query = query.outerjoin(claim_state, claim_state.c.document_id == documents.c.id).where(
+            sa.or_(claim_state.c.version.is_(None), claim_state.c.version != version)
+        )
+    return [
+        DocumentRef(id=r.id, seq=r.seq, file=r.file, hash16=r.hash)
+        for r in conn.execute(query.order_by(documents.c.seq))
+    ]
+
+
+def load_index(conn: Connection, exclude: Sequence[int] = ()) -> ClaimIndex:
+    """The grouping index of every stored claim (except those of `exclude` documents), each
+    with the group it was given when stored."""
+    index = ClaimIndex()
+    skip = frozenset(exclude)  # filtered here: a NOT IN list can exceed a backend's parameters
+    query = sa.select(claims.c.id, claims.c.quote, claims.c.group_id, claims.c.document_id).where(
+        claims.c.kind == "claim"
+    )
+    for row in conn.execute(query.order_by(claims.c.id)):
+        if row.document_id not in skip:
+            index.restore(row.id, row.quote, row.group_id)
+    return index
+
+
+def replace_claims(
+    conn: Connection,
+    document_id: int,
+    found: Sequence[Claim],
+    *,
+    version: str,
+    index: ClaimIndex,
+    now: datetime,
+) -> int:
+    """Store the claims found in one document (dropping older ones) and mark it done."""
+    conn.execute(claims.delete().where(claims.c.document_id == document_id))
+    for claim in found:
+        claim_id = inserted_id(
+            conn.execute(claims.insert().values(**_row(claim, document_id, version)))
+        )
+        group = index.add(claim_id, claim.quote) if claim.kind == "claim" else claim_id
+        conn.execute(claims.update().where(claims.c.id == claim_id).values(group_id=group))
+    conn.execute(claim_state.delete().where(claim_state.c.document_id == document_id))
+    conn.execute(
+        claim_state.insert().values(
+            document_id=document_id, version=version, extracted_at=now, claims=len(found)
+        )
+    )
+    return len(found)
+
+
+def _row(claim: Claim, document_id: int, version: str) -> dict[str, object]:
+    return {
+        "document_id": document_id,
+        "version": version,
+        "kind": claim.kind,
+        "quote": claim.quote,
+        "start_offset": claim.start,
+        "end_offset": claim.end,
+        "topics": " ".join(claim.topics),
+        "type": claim.type,
+        "hedged": claim.hedged,
+        "negated": claim.negated,
+        "evidence": " ".join(sorted(claim.evidence)),
+        "group_id": 0,  # set right after, once the row has its id
+    }
+
+
+def _with_documents() -> sa.Select[Any]:
+    """Claims joined with their documents and source names: what a ClaimRow is built from."""
+    return sa.select(claims, documents, sources.c.name.label("source_name")).select_from(
+        claims.join(documents, documents.c.id == claims.c.document_id).join(
+            sources, sources.c.id == documents.c.source_id
+        )
+    )
+
+
+def claim_rows(conn: Connection, *, since: datetime | None = None) -> Iterator[ClaimRow]:
+    """Every stored claim and anecdote with its document, in corpus order; with `since`,
+    only those of documents that entered the corpus since then."""
+    query = _with_documents().order_by(documents.c.seq, claims.c.start_offset)
+    if since is not None:
+        query = query.where(documents.c.first_seen_at >= since)
+    for row in conn.execute(query).mappings():
+        yield _claim_row(row)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClaimRef:
+    """Just enough of a stored claim to choose what a digest shows."""
+
+    id: int
+    group: int
+    evidence: int  # how many evidence cues
+
+
+def claim_refs(
+    conn: Connection, *, since: datetime | None, after_seq: int, up_to_seq: int
+) -> list[ClaimRef]:
+    """The claims (not anecdotes) of documents numbered in (after_seq, up_to_seq] that
+    entered since `since`, in corpus order."""
+    query = (
+        sa.select(claims.c.id, claims.c.group_id, claims.c.evidence)
+        .select_from(claims.join(documents, documents.c.id == claims.c.document_id))
+        .where(
+            claims.c.kind == "claim",
+            documents.c.seq > after_seq,
+            documents.c.seq <= up_to_seq,
+        )
+        .order_by(documents.c.seq, claims.c.start_offset)
+    )
+    if since is not None:
+        query = query.where(documents.c.first_seen_at >= since)
+    return [
+        ClaimRef(id=row.id, group=row.group_id, evidence=len(row.evidence.split()))
+        for row in conn.execute(query)
+    ]
+
+
+def claim_rows_by_id(conn: Connection, ids: Sequence[int]) -> list[ClaimRow]:
+    """Full rows of the given claims, in corpus order (ids in batches, as for group sizes)."""
+    rows: list[ClaimRow] = []
+    wanted = list(ids)
+    for start in range(0, len(wanted), IN_BATCH):
+        query = _with_documents().where(claims.c.id.in_(wanted[start : start + IN_BATCH]))
+        rows.extend(_claim_row(row) for row in conn.execute(query).mappings())
+    return sorted(rows, key=lambda row: (row.seq, row.start))
+
+
+def _claim_row(row: sa.RowMapping) -> ClaimRow:
+    return ClaimRow(
+        id=row[claims.c.id],
+        kind=row["kind"],
+        quote=row["quote"],
+        start=row["start_offset"],
+        end=row["end_offset"],
+        topics=tuple(row["topics"].split()),
+        type=row["type"],
+        hedged=row["hedged"],
+        negated=row["negated"],
+        evidence=tuple(row["evidence"].split()),
+        group=row["group_id"],
+        file=row["file"],
+        seq=row["seq"],
+        hash=row["hash"],
+        url=row["url"],
+        title=row["title"],
+        published=row["published"],
+        first_seen_at=row["first_seen_at"],
+        source=row["source_name"],
+    )
+
+
+def group_sizes(conn: Connection, groups: Sequence[int]) -> dict[int, int]:
+    """How many distinct documents carry each group."""
+    wanted = sorted(set(groups))
+    sizes: dict[int, int] = {}
+    # In batches: PostgreSQL takes at most 65,535 parameters in one statement.
+    for start in range(0, len(wanted), IN_BATCH):
+        query = (
+            sa.select(claims.c.group_id, sa.func.count(sa.distinct(claims.c.document_id)))
+            .where(
+                claims.c.group_id.in_(wanted[start : start + IN_BATCH]), claims.c.kind == "claim"
+            )
+            .group_by(claims.c.group_id)
+        )
+        sizes.update({int(g): int(n) for g, n in conn.execute(query)})
+    return sizes
+
+
+IN_BATCH = 10_000
