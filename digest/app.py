@@ -18,11 +18,11 @@ from digest import schema as digest_schema
 from digest.claims import Claim, find_claims
 from digest.settings import Settings
 from ingest import schema
+from ingest.context import IngestContext, parse_in_process
 from ingest.db import Database, migrate, open_database
 from ingest.extract import ExtractedDocument, ExtractionSkipped, ExtractSettings, extract_document
 from ingest.feeds import ParsedFeed
 from ingest.http import Fetcher, build_client
-from ingest.pipeline import IngestContext, parse_in_process
 from ingest.workers import WorkerPool, WorkerSettings
 
 ExtractResult = ExtractedDocument | ExtractionSkipped

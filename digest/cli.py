@@ -27,7 +27,7 @@ from digest.settings import Settings, config_path, load_settings
 from digest.status import print_status
 from ingest import verify
 from ingest.errors import ConfigError
-from ingest.pipeline import IngestReport
+from ingest.reports import IngestReport
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 ingested, duplicates, fetch errors by kind, fetch and extraction durations (per page),
 digests made, deliveries sent, outbox pending.
 
-One registry per daemon (no module-level state); an `ingest.pipeline.Observer` feeds it.
+One registry per daemon (no module-level state); an `ingest.reports.Observer` feeds it.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, make_wsgi_app
 
-from ingest.pipeline import PageStatus, SourceReport
+from ingest.reports import PageStatus, SourceReport
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 
@@ -51,7 +51,7 @@ class Metrics:
         self._started: dict[str, float] = {}
         self._lock = threading.Lock()
 
-    # --- ingest.pipeline.Observer -----------------------------------------------------------
+    # --- ingest.reports.Observer -----------------------------------------------------------
 
     def source_started(self, name: str, url: str) -> None:
         with self._lock:

@@ -13,13 +13,13 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ingest.pipeline import IngestReport, PageStatus, SourceReport
+from ingest.reports import IngestReport, PageStatus, SourceReport
 
 STATUS_LABELS = {"not_modified": "unchanged"}
 
 
 class IngestProgress:
-    """An `ingest.pipeline.Observer` that drives a progress display when enabled."""
+    """An `ingest.reports.Observer` that drives a progress display when enabled."""
 
     def __init__(self, *, enabled: bool) -> None:
         self._progress = (

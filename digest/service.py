@@ -23,7 +23,8 @@ from digest.compiler import CompileResult, make_digest
 from digest.delivery import DeliveryReport, send_due
 from ingest import store
 from ingest.errors import ExtractionError
-from ingest.pipeline import IngestReport, Observer, run_pass
+from ingest.pipeline import run_pass
+from ingest.reports import IngestReport, Observer
 
 log = logging.getLogger(__name__)
 

@@ -22,121 +22,25 @@ errors against the page (retried on later passes up to `max_page_attempts`).
 from __future__ import annotations
 
 import logging
-import threading
-from collections import deque
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Executor, Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
-from pathlib import Path
-from typing import Literal, Protocol
 
 from ingest import store
-from ingest.charset import decode_html, is_html_media_type, looks_like_html
 from ingest.config import SourceConfig
-from ingest.db import Database
+from ingest.context import IngestContext
 from ingest.errors import (
-    BlockedAddress,
-    BodyTooLarge,
     ExtractionError,
-    ExtractionTimeout,
     FeedError,
-    FetchError,
     HTTPStatusError,
     IngestError,
-    TooManyRedirects,
 )
-from ingest.extract import ExtractedDocument, ExtractionSkipped
-from ingest.feeds import ParsedFeed, parse_feed
-from ingest.http import Fetched, Fetcher, NotModified, Unwanted, Validators
+from ingest.feeds import ParsedFeed
+from ingest.http import Fetched, NotModified, Validators
+from ingest.pages import PagesTaken, PageWork, fetch_pending_pages
+from ingest.reports import IngestReport, Observer, SilentObserver, SourceReport
 
 log = logging.getLogger(__name__)
-
-Extract = Callable[[str, str], ExtractedDocument | ExtractionSkipped]
-# (content, final URL, content type) -> ParsedFeed; may raise ExtractionError (time limit):
-# feedparser has pathological inputs (its author regular expression) and no time limit.
-ParseFeed = Callable[[bytes, str, str], ParsedFeed]
-
-
-def parse_in_process(content: bytes, url: str, content_type: str) -> ParsedFeed:
-    return parse_feed(content, url=url, content_type=content_type)
-
-
-PageStatus = Literal["stored", "duplicate", "skipped", "failed", "retry"]
-SourceStatus = Literal["ok", "not_modified", "failed", "disabled"]
-
-
-class Observer(Protocol):
-    """Hears about progress (progress bars, logs, metrics). Must not raise."""
-
-    def source_started(self, name: str, url: str) -> None: ...
-    def page_done(self, name: str, url: str, status: PageStatus, detail: str) -> None: ...
-    def source_done(self, report: SourceReport) -> None: ...
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class IngestContext:
-    """What a pass needs; built by the composition root."""
-
-    db: Database
-    fetcher: Fetcher
-    extract: Extract  # may raise ExtractionError (time limit, crash)
-    corpus_dir: Path
-    parse: ParseFeed = parse_in_process
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
-    max_page_attempts: int = 3
-    # Asked between pages and sources; True ends the pass early (a signal to stop). The page
-    # in hand is finished first; nothing is half-recorded.
-    should_stop: Callable[[], bool] = lambda: False
-    workers: int = 4  # feeds polled and pages in hand at once
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PageOutcome:
-    status: PageStatus
-    detail: str = ""
-    document_id: int | None = None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SourceReport:
-    name: str
-    status: SourceStatus
-    url: str
-    entries_seen: int = 0
-    new_entries: int = 0
-    new_documents: tuple[int, ...] = ()
-    duplicates: int = 0
-    skipped: int = 0
-    errors: int = 0
-    error: str | None = None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class IngestReport:
-    started_at: datetime
-    finished_at: datetime
-    sources: tuple[SourceReport, ...] = field(default_factory=tuple)
-
-    @property
-    def failed(self) -> tuple[SourceReport, ...]:
-        return tuple(s for s in self.sources if s.status == "failed")
-
-    @property
-    def new_documents(self) -> tuple[int, ...]:
-        return tuple(doc for s in self.sources for doc in s.new_documents)
-
-
-class _Silent:
-    def source_started(self, name: str, url: str) -> None:
-        pass
-
-    def page_done(self, name: str, url: str, status: PageStatus, detail: str) -> None:
-        pass
-
-    def source_done(self, report: SourceReport) -> None:
-        pass
 
 
 def run_pass(
@@ -148,12 +52,12 @@ def run_pass(
     processes, and the database has one writer at a time; each source stores its pages in
     the order of its entries. Only the pages in hand hold their
     HTML, so memory stays flat however many entries a pass finds."""
-    observer = observer or _Silent()
+    observer = observer or SilentObserver()
     started = ctx.clock()
     with ctx.db.write() as conn:
         store.remove_orphan_files(conn, ctx.corpus_dir)
     workers = max(1, ctx.workers)
-    taken = _PagesTaken()
+    taken = PagesTaken()
     with ctx.db.read() as conn:  # one read for every source, not two per source
         known = {state.name: state for state in store.all_sources(conn)}
         with_pending = store.sources_with_pending_pages(conn)
@@ -161,40 +65,14 @@ def run_pass(
         ThreadPoolExecutor(workers, thread_name_prefix="claimwatch-page") as pool,
         ThreadPoolExecutor(min(workers, max(1, len(configs))), "claimwatch-feed") as feeds,
     ):
-        pages = _PageWork(pool=pool, taken=taken, known=known, with_pending=with_pending)
+        pages = PageWork(pool=pool, taken=taken, known=known, with_pending=with_pending)
         reports = list(feeds.map(partial(_run_source, ctx, observer, pages), configs))
     done = tuple(report for report in reports if report is not None)
     return IngestReport(started_at=started, finished_at=ctx.clock(), sources=done)
 
 
-@dataclass(slots=True)
-class _PagesTaken:
-    """Pages some thread of this pass has taken: two sources pointing at one page (one
-    article in two feeds) must not fetch it twice at the same time."""
-
-    _ids: set[int] = field(default_factory=set)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def take(self, page_id: int) -> bool:
-        with self._lock:
-            if page_id in self._ids:
-                return False
-            self._ids.add(page_id)
-            return True
-
-
-@dataclass(frozen=True, slots=True)
-class _PageWork:
-    """What the threads of one pass share."""
-
-    pool: Executor
-    taken: _PagesTaken
-    known: dict[str, store.SourceState]  # sources as stored when the pass began
-    with_pending: frozenset[int]  # sources with pages left to retry when the pass began
-
-
 def _run_source(
-    ctx: IngestContext, observer: Observer, pages: _PageWork, config: SourceConfig
+    ctx: IngestContext, observer: Observer, pages: PageWork, config: SourceConfig
 ) -> SourceReport | None:
     if ctx.should_stop():
         log.info("ingest pass stopped before source %s", config.name)
@@ -205,7 +83,7 @@ def _run_source(
 
 
 def ingest_source(
-    ctx: IngestContext, config: SourceConfig, observer: Observer, pages: _PageWork
+    ctx: IngestContext, config: SourceConfig, observer: Observer, pages: PageWork
 ) -> SourceReport:
     """Poll one source's feed, then fetch the pages its entries point at."""
     known = pages.known.get(config.name)  # most passes find the source as configured: no write
@@ -294,185 +172,6 @@ def _feed_failed(ctx: IngestContext, state: store.SourceState, exc: IngestError)
     return SourceReport(
         name=state.name, status="failed", url=state.current_url, errors=1, error=message
     )
-
-
-def fetch_pending_pages(
-    ctx: IngestContext, state: store.SourceState, observer: Observer, pages: _PageWork
-) -> SourceReport:
-    with ctx.db.read() as conn:
-        pending = store.pending_pages(conn, state.id)
-    counts = {"stored": 0, "duplicate": 0, "skipped": 0, "failed": 0, "retry": 0}
-    new_documents: list[int] = []
-    mine = [page for page in pending if pages.taken.take(page.page_id)]
-    for page, outcome in _pages_in_entry_order(ctx, state, pages.pool, mine):
-        counts[outcome.status] += 1
-        if outcome.status == "stored" and outcome.document_id is not None:
-            new_documents.append(outcome.document_id)
-        observer.page_done(state.name, page.link, outcome.status, outcome.detail)
-    return SourceReport(
-        name=state.name,
-        status="ok",
-        url=state.current_url,
-        new_documents=tuple(sorted(new_documents)),
-        duplicates=counts["duplicate"],
-        skipped=counts["skipped"],
-        errors=counts["failed"] + counts["retry"],
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class _Ready:
-    """A page fetched and extracted, waiting for its turn to be stored."""
-
-    document: ExtractedDocument
-    final_url: str
-
-
-@dataclass(frozen=True, slots=True)
-class _Ended:
-    """A page that will not be stored this pass (skipped, failed, or to retry)."""
-
-    outcome: PageOutcome
-    final_url: str | None
-
-
-def _pages_in_entry_order(
-    ctx: IngestContext, state: store.SourceState, pool: Executor, todo: Sequence[store.PendingPage]
-) -> Iterator[tuple[store.PendingPage, PageOutcome]]:
-    """Pages are fetched and extracted concurrently on `pool`, whatever order they finish in,
-    but stored here one after the other in the order of their entries, so the corpus numbers
-    (`seq`) follow the feed. At most two pages per worker are in hand ahead of the next one to
-    store: memory stays bounded however long the feed is. Once asked to stop, pages not yet
-    started are left pending; those in hand are finished."""
-    window = 2 * max(1, ctx.workers)
-    waiting = iter(todo)
-    in_hand: deque[tuple[store.PendingPage, Future[_Ready | _Ended | None]]] = deque()
-
-    def top_up() -> None:
-        while len(in_hand) < window and (page := next(waiting, None)) is not None:
-            in_hand.append((page, pool.submit(_prepare, ctx, state, page)))
-
-    top_up()
-    while in_hand:
-        page, future = in_hand.popleft()
-        prepared = future.result()
-        top_up()
-        if prepared is not None:
-            yield page, _finish(ctx, state, page, prepared)
-
-
-def _prepare(
-    ctx: IngestContext, state: store.SourceState, page: store.PendingPage
-) -> _Ready | _Ended | None:
-    """Fetch and extract one page (any thread); every failure becomes a recorded outcome."""
-    if ctx.should_stop():
-        return None
-    try:
-        return _fetch_and_extract(ctx, page)
-    except (FetchError, ExtractionError) as exc:
-        _record_page_error(ctx, state, page, exc)
-        return _Ended(_page_failure(ctx, page, exc), getattr(exc, "url", None))
-
-
-def _fetch_and_extract(ctx: IngestContext, page: store.PendingPage) -> _Ready | _Ended:
-    result = ctx.fetcher.fetch(page.link, accept=is_html_media_type)
-    if isinstance(result, Unwanted):
-        return _Ended(PageOutcome(status="skipped", detail=f"not HTML: {result.media_type}"), None)
-    assert isinstance(result, Fetched)  # no validators were sent, so never NotModified
-    html = decode_html(result.content, result.charset)
-    if not looks_like_html(html):
-        skipped = PageOutcome(status="skipped", detail="not HTML: no markup found")
-        return _Ended(skipped, result.final_url)
-    extracted = ctx.extract(html, page.canonical_url)
-    if isinstance(extracted, ExtractionSkipped):
-        return _Ended(PageOutcome(status="skipped", detail=extracted.reason), result.final_url)
-    return _Ready(extracted, result.final_url)
-
-
-def _finish(
-    ctx: IngestContext, state: store.SourceState, page: store.PendingPage, prepared: _Ready | _Ended
-) -> PageOutcome:
-    """Record one prepared page: stored (or found a duplicate), or its reason for not."""
-    if isinstance(prepared, _Ready):
-        outcome = _store(ctx, state, page, prepared.document, prepared.final_url)
-    else:
-        outcome = prepared.outcome
-        with ctx.db.write() as conn:
-            store.record_page(
-                conn,
-                page.page_id,
-                status="pending" if outcome.status == "retry" else outcome.status,
-                reason=outcome.detail,
-                final_url=prepared.final_url,
-                now=ctx.clock(),
-            )
-    log.info("source %s: %s %s %s", state.name, outcome.status, page.link, outcome.detail)
-    return outcome
-
-
-def _store(
-    ctx: IngestContext,
-    state: store.SourceState,
-    page: store.PendingPage,
-    extracted: ExtractedDocument,
-    final_url: str,
-) -> PageOutcome:
-    published = page.published or _as_datetime(extracted.published)
-    now = ctx.clock()
-    with ctx.db.write() as conn:
-        result = store.store_document(
-            conn, ctx.corpus_dir, extracted, source_id=state.id, published=published, now=now
-        )
-        document = result.of if isinstance(result, store.Duplicate) else result
-        status: PageStatus = "duplicate" if isinstance(result, store.Duplicate) else "stored"
-        store.record_page(
-            conn, page.page_id, status=status, final_url=final_url, document_id=document.id, now=now
-        )
-    return PageOutcome(status=status, detail=document.file, document_id=document.id)
-
-
-def _as_datetime(value: date | None) -> datetime | None:
-    if value is not None:
-        return datetime(value.year, value.month, value.day, tzinfo=UTC)
-    return None
-
-
-PERMANENT_FETCH_ERRORS = (BlockedAddress, BodyTooLarge, TooManyRedirects)
-
-
-def _page_failure(
-    ctx: IngestContext, page: store.PendingPage, exc: FetchError | ExtractionError
-) -> PageOutcome:
-    detail = f"{exc.kind}: {exc}"
-    if isinstance(exc, ExtractionTimeout):
-        return PageOutcome(status="skipped", detail=detail)
-    permanent = isinstance(exc, PERMANENT_FETCH_ERRORS) or (
-        isinstance(exc, HTTPStatusError)
-        and 400 <= exc.status < 500
-        and exc.status not in (408, 429)
-    )
-    if permanent or page.attempts + 1 >= ctx.max_page_attempts:
-        return PageOutcome(status="failed", detail=detail)
-    return PageOutcome(status="retry", detail=detail)
-
-
-def _record_page_error(
-    ctx: IngestContext,
-    state: store.SourceState,
-    page: store.PendingPage,
-    exc: FetchError | ExtractionError,
-) -> None:
-    log.warning("source %s: page %s failed: %s: %s", state.name, page.link, exc.kind, exc)
-    with ctx.db.write() as conn:
-        store.record_error(
-            conn,
-            source_id=state.id,
-            stage="extract" if isinstance(exc, ExtractionError) else "page",
-            kind=exc.kind,
-            url=page.link,
-            message=str(exc),
-            now=ctx.clock(),
-        )
 
 
 def _merge(feed: SourceReport, pages: SourceReport) -> SourceReport:

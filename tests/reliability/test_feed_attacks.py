@@ -23,9 +23,9 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from digest import cli
+from ingest.context import parse_in_process
 from ingest.errors import ExtractionTimeout
 from ingest.feeds import ParsedFeed, parse_feed
-from ingest.pipeline import parse_in_process
 from ingest.workers import WorkerPool, WorkerSettings
 
 WriteConfig = Callable[..., Path]
