@@ -26,7 +26,7 @@ from digest.app import App
 from digest.mail import make_message_id
 from digest.model import ArchiveSite, Digest, RenderedDigest, digest_key
 from digest.render import headline, make_environment, render_digest
-from ingest import store
+from ingest import documents, store
 from ingest.corpus import write_atomically
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ def compile_digest(conn: Connection, app: App, env: jinja2.Environment) -> Compi
         previous_at=previous.created_at if previous else None,
         first_run=app.settings.digest.first_run,
         now=now,
-        max_seq=store.next_seq(conn) - 1,
+        max_seq=documents.next_seq(conn) - 1,
     )
     refs = claimstore.claim_refs(
         conn, since=window.since, after_seq=window.after_seq, up_to_seq=window.watermark_seq

@@ -12,7 +12,7 @@ from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
-from ingest import store
+from ingest import documents, store
 from ingest.charset import decode_html, is_html_media_type, looks_like_html
 from ingest.context import IngestContext
 from ingest.errors import (
@@ -181,11 +181,11 @@ def _store(
     published = page.published or _as_datetime(extracted.published)
     now = ctx.clock()
     with ctx.db.write() as conn:
-        result = store.store_document(
+        result = documents.store_document(
             conn, ctx.corpus_dir, extracted, source_id=state.id, published=published, now=now
         )
-        document = result.of if isinstance(result, store.Duplicate) else result
-        status: PageStatus = "duplicate" if isinstance(result, store.Duplicate) else "stored"
+        document = result.of if isinstance(result, documents.Duplicate) else result
+        status: PageStatus = "duplicate" if isinstance(result, documents.Duplicate) else "stored"
         store.record_page(
             conn, page.page_id, status=status, final_url=final_url, document_id=document.id, now=now
         )

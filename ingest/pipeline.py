@@ -11,7 +11,7 @@ Data flow (each arrow one typed value; every error from outside is recorded as d
     PendingPage ─ http.fetch ─▶ Fetched | Unwanted           (not HTML: skipped)
     Fetched ─ charset.decode_html ─ extract (worker process, time limit)
             ─▶ ExtractedDocument | ExtractionSkipped         (too short: skipped, with reason)
-    ExtractedDocument ─ store.store_document ─▶ StoredDocument | Duplicate
+    ExtractedDocument ─ documents.store_document ─▶ StoredDocument | Duplicate
                           (in entry order, whatever order the pages finished in, so `seq`
                            follows the feed; file written atomically before its row)
 
@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
-from ingest import store
+from ingest import documents, store
 from ingest.config import SourceConfig
 from ingest.context import IngestContext
 from ingest.errors import (
@@ -55,7 +55,7 @@ def run_pass(
     observer = observer or SilentObserver()
     started = ctx.clock()
     with ctx.db.write() as conn:
-        store.remove_orphan_files(conn, ctx.corpus_dir)
+        documents.remove_orphan_files(conn, ctx.corpus_dir)
     workers = max(1, ctx.workers)
     taken = PagesTaken()
     with ctx.db.read() as conn:  # one read for every source, not two per source

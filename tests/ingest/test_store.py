@@ -13,7 +13,7 @@ from pages import LOREM, article, rss
 from pytest_httpserver import HTTPServer
 
 from digest import cli
-from ingest import corpus, schema, store
+from ingest import corpus, documents, schema
 from ingest.db import migrate, open_database
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -97,7 +97,7 @@ def test_ingest_on_postgresql(
     engine = sa.create_engine(pg_url)
     with engine.connect() as conn:
         rows = conn.execute(sa.select(schema.documents.c.seq, schema.documents.c.file)).all()
-        assert store.next_seq(conn) == 1
+        assert documents.next_seq(conn) == 1
     engine.dispose()
     assert [r.seq for r in rows] == [0]
     assert (tmp_path / "corpus" / rows[0].file).is_file()
