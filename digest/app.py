@@ -77,31 +77,21 @@ def open_app(
     """Everything a command needs, closed again on exit."""
     db = prepare_database(settings)
     client = build_client(settings.fetch, transport)
-    extract_settings = ExtractSettings(min_chars=settings.extract.min_chars)
     # One set of worker processes (one per core) for everything CPU-bound that a library does
     # without a time limit: page extraction, feed parsing, and claim finding.
     pool = WorkerPool(
         WorkerSettings(timeout_s=settings.extract.timeout_s),
         size=settings.extract.workers or os.cpu_count() or 1,
     )
-
-    def extract(html: str, url: str) -> ExtractResult:
-        return pool.call(extract_document, html, url=url, settings=extract_settings)
-
-    def parse(content: bytes, url: str, content_type: str) -> ParsedFeed:
-        return pool.call(parse_in_process, content, url, content_type)
-
-    def claims_of(text: str) -> tuple[Claim, ...]:
-        return pool.call(find_claims, text, settings.topic_list)
-
     try:
+        calls = _WorkerCalls(pool, settings)
         yield App(
             settings=settings,
             db=db,
             fetcher=Fetcher(settings.fetch, client),
-            extract=extract,
-            parse=parse,
-            find_claims=claims_of,
+            extract=calls.extract,
+            parse=calls.parse,
+            find_claims=calls.find_claims,
             workers=pool.size,
             clock=clock,
             should_stop=should_stop,
@@ -111,6 +101,24 @@ def open_app(
         pool.close()
         client.close()
         db.dispose()
+
+
+class _WorkerCalls:
+    """The pure CPU-bound steps, each run in the worker pool under its time limit."""
+
+    def __init__(self, pool: WorkerPool, settings: Settings) -> None:
+        self._pool = pool
+        self._extract_settings = ExtractSettings(min_chars=settings.extract.min_chars)
+        self._topics = settings.topic_list
+
+    def extract(self, html: str, url: str) -> ExtractResult:
+        return self._pool.call(extract_document, html, url=url, settings=self._extract_settings)
+
+    def parse(self, content: bytes, url: str, content_type: str) -> ParsedFeed:
+        return self._pool.call(parse_in_process, content, url, content_type)
+
+    def find_claims(self, text: str) -> tuple[Claim, ...]:
+        return self._pool.call(find_claims, text, self._topics)
 
 
 __all__ = ["App", "open_app", "prepare_database"]

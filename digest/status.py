@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from rich.console import Console
@@ -17,6 +18,7 @@ from sqlalchemy.engine import Connection
 from digest import outbox
 from digest.app import App
 from digest.schema import claims, daemon_jobs
+from ingest.config import SourceConfig
 from ingest.schema import documents, sources
 
 
@@ -57,50 +59,83 @@ def _when(moment: datetime | None) -> str:
     return moment.strftime("%m-%d %H:%M") if moment else "never"
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StatusSnapshot:
+    """Everything `status` shows, read in one transaction."""
+
+    sources: list[SourceStatus]
+    documents: int
+    claims: int
+    last_digest: outbox.DigestRecord | None
+    outbox: dict[str, int]
+    jobs: dict[str, sa.Row[Any]]  # daemon_jobs rows by job id
+
+
+def read_status(conn: Connection) -> StatusSnapshot:
+    return StatusSnapshot(
+        sources=source_statuses(conn),
+        documents=_count(conn, documents),
+        claims=_count(conn, claims),
+        last_digest=outbox.last_digest(conn),
+        outbox=outbox.outbox_counts(conn),
+        jobs={row.job_id: row for row in conn.execute(sa.select(daemon_jobs))},
+    )
+
+
 def print_status(app: App, console: Console | None = None) -> None:
     console = console or Console()
-    configured = {s.name: s for s in app.settings.sources}
     with app.db.read() as conn:
-        statuses = source_statuses(conn)
-        doc_count = conn.execute(sa.select(sa.func.count()).select_from(documents)).scalar()
-        claim_count = conn.execute(sa.select(sa.func.count()).select_from(claims)).scalar()
-        last = outbox.last_digest(conn)
-        box = outbox.outbox_counts(conn)
-        jobs = {row.job_id: row for row in conn.execute(sa.select(daemon_jobs))}
-    table = Table(title="sources", title_justify="left")
-    columns = ("source", "state", "last success", "last error", "failures", "next run", "documents")
-    for column in columns:
-        table.add_column(column)
-    for s in statuses:
-        config = configured.get(s.name)
-        state = (
-            "removed from config"
-            if config is None
-            else "disabled: " + s.disabled_reason
-            if s.disabled_reason
-            else ("enabled" if config.enabled else "disabled in config")
-        )
-        error = f"{_when(s.last_error_at)}: {s.last_error}" if s.last_error else ""
-        job = jobs.get(f"ingest:{s.name}")
-        next_run = _when(job.next_run_at) if job is not None and job.next_run_at else "-"
-        table.add_row(
-            s.name, state, _when(s.last_success), error, str(s.failures), next_run, str(s.documents)
-        )
-    console.print(table)
+        snapshot = read_status(conn)
+    console.print(_source_table(snapshot, {s.name: s for s in app.settings.sources}))
     console.print("(times are UTC)")
     console.print(
-        f"corpus: {doc_count} documents in {app.settings.corpus_dir}; {claim_count} claims"
+        f"corpus: {snapshot.documents} documents in {app.settings.corpus_dir}; "
+        f"{snapshot.claims} claims"
     )
-    digest_line = f"{last.key} ({last.subject})" if last else "none yet"
-    console.print(f"last digest: {digest_line}")
-    digest_job = jobs.get("digest")
+    last = snapshot.last_digest
+    console.print(f"last digest: {f'{last.key} ({last.subject})' if last else 'none yet'}")
+    digest_job = snapshot.jobs.get("digest")
     if digest_job is not None:
         console.print(
             f"next digest: {_when(digest_job.next_run_at)}; last run "
             f"{_when(digest_job.last_run_at)}: {digest_job.last_outcome or '-'}",
             highlight=False,
         )
+    box = snapshot.outbox
     console.print(
         f"outbox: {box['pending']} pending, {box['failed']} failed, {box['sent']} sent",
         highlight=False,
     )
+
+
+def _source_table(snapshot: StatusSnapshot, configured: dict[str, SourceConfig]) -> Table:
+    table = Table(title="sources", title_justify="left")
+    columns = ("source", "state", "last success", "last error", "failures", "next run", "documents")
+    for column in columns:
+        table.add_column(column)
+    for s in snapshot.sources:
+        error = f"{_when(s.last_error_at)}: {s.last_error}" if s.last_error else ""
+        job = snapshot.jobs.get(f"ingest:{s.name}")
+        next_run = _when(job.next_run_at) if job is not None and job.next_run_at else "-"
+        table.add_row(
+            s.name,
+            _state(s, configured.get(s.name)),
+            _when(s.last_success),
+            error,
+            str(s.failures),
+            next_run,
+            str(s.documents),
+        )
+    return table
+
+
+def _state(status: SourceStatus, config: SourceConfig | None) -> str:
+    if config is None:
+        return "removed from config"
+    if status.disabled_reason:
+        return "disabled: " + status.disabled_reason
+    return "enabled" if config.enabled else "disabled in config"
+
+
+def _count(conn: Connection, table: sa.Table) -> int:
+    return int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
