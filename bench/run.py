@@ -411,6 +411,7 @@ def _digest_phases_main(out_json: str, config: str) -> int:
     from digest.app import open_app
     from digest.claims import EXTRACTOR_VERSION
     from digest.settings import load_settings
+    from ingest import documents
 
     settings = load_settings(Path(config))
     phases: dict[str, float] = {}
@@ -431,11 +432,13 @@ def _digest_phases_main(out_json: str, config: str) -> int:
         env = compiler.environment(app)
         with app.db.read() as conn:
             t = time.perf_counter()
-            rows = list(claimstore.claim_rows(conn, kinds=("claim",)))
-            phases[f"claim_rows ({len(rows)} rows)"] = time.perf_counter() - t
+            last_seq = documents.next_seq(conn) - 1
+            window = claimstore.ClaimWindow(since=None, after_seq=-1, up_to_seq=last_seq)
+            rows = claimstore.claim_refs(conn, window)
+            phases[f"claim_refs ({len(rows)} light rows)"] = time.perf_counter() - t
             t = time.perf_counter()
             try:
-                claimstore.group_sizes(conn, [row.group for row in rows])
+                claimstore.group_sizes(conn, window)
                 phases["group_sizes"] = time.perf_counter() - t
             except Exception as exc:  # noqa: BLE001 - a finding, printed
                 phases[f"group_sizes FAILED: {type(exc).__name__}: {str(exc)[:80]}"] = (

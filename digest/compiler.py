@@ -36,7 +36,8 @@ log = logging.getLogger(__name__)
 class Compiled:
     digest: Digest
     rendered: RenderedDigest
-    claim_ids: tuple[int, ...]
+    carried: claimstore.ClaimWindow
+    claim_count: int  # claims carried (shown or not)
     watermark_seq: int
 
 
@@ -68,10 +69,11 @@ def compile_digest(conn: Connection, app: App, env: jinja2.Environment) -> Compi
         now=now,
         max_seq=documents.next_seq(conn) - 1,
     )
-    refs = claimstore.claim_refs(
-        conn, since=window.since, after_seq=window.after_seq, up_to_seq=window.watermark_seq
+    carried = claimstore.ClaimWindow(
+        since=window.since, after_seq=window.after_seq, up_to_seq=window.watermark_seq
     )
-    groups = claimstore.group_sizes(conn, [ref.group for ref in refs])
+    refs = claimstore.claim_refs(conn, carried)
+    groups = claimstore.group_sizes(conn, carried)
     choice = selection.choose_claims(refs, groups, app.settings.digest.max_claims)
     items = selection.digest_items(claimstore.claim_rows_by_id(conn, choice.shown), groups)
     failures = selection.source_failures(store.errors_since(conn, window.failures_since))
@@ -87,7 +89,8 @@ def compile_digest(conn: Connection, app: App, env: jinja2.Environment) -> Compi
     return Compiled(
         digest=digest,
         rendered=render_digest(digest, env),
-        claim_ids=choice.carried,
+        carried=carried,
+        claim_count=len(choice.carried),
         watermark_seq=window.watermark_seq,
     )
 
@@ -111,7 +114,8 @@ def record(conn: Connection, app: App, compiled: Compiled, *, send_email: bool) 
             created_at=compiled.digest.created_at,
             since=compiled.digest.since,
             watermark_seq=compiled.watermark_seq,
-            claim_ids=compiled.claim_ids,
+            carried=compiled.carried,
+            claim_count=compiled.claim_count,
             article_count=compiled.digest.article_count,
             source_count=compiled.digest.source_count,
             rendered=compiled.rendered,
@@ -129,7 +133,7 @@ def make_digest(app: App, *, send_email: bool = True) -> CompileResult:
     env = environment(app)
     with app.db.write() as conn:
         compiled = compile_digest(conn, app, env)
-        empty = not compiled.claim_ids
+        empty = compiled.claim_count == 0
         if empty and not app.settings.digest.send_empty:
             log.info("digest: no new claims; nothing recorded")
             made = None

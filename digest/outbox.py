@@ -15,8 +15,9 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from digest.claimstore import ClaimWindow, carry_claims
 from digest.model import ArchiveEntry, RenderedDigest
-from digest.schema import deliveries, digest_claims, digests
+from digest.schema import deliveries, digests
 from ingest.store import inserted_id
 
 MAX_BACKOFF = timedelta(hours=6)
@@ -50,7 +51,8 @@ class NewDigest:
     created_at: datetime
     since: datetime | None
     watermark_seq: int
-    claim_ids: tuple[int, ...]
+    carried: ClaimWindow
+    claim_count: int  # claims in `carried`
     article_count: int
     source_count: int
     rendered: RenderedDigest
@@ -88,7 +90,7 @@ def record_digest(conn: Connection, new: NewDigest) -> int:
                 created_at=new.created_at,
                 since=new.since,
                 watermark_seq=new.watermark_seq,
-                claim_count=len(new.claim_ids),
+                claim_count=new.claim_count,
                 article_count=new.article_count,
                 source_count=new.source_count,
                 subject=new.rendered.subject,
@@ -98,11 +100,7 @@ def record_digest(conn: Connection, new: NewDigest) -> int:
             )
         )
     )
-    if new.claim_ids:
-        conn.execute(
-            digest_claims.insert(),
-            [{"digest_id": digest_id, "claim_id": cid} for cid in new.claim_ids],
-        )
+    carry_claims(conn, digest_id, new.carried)
     for recipient, message_id in new.recipients:
         conn.execute(
             deliveries.insert().values(

@@ -5,13 +5,16 @@ Every server here listens on 127.0.0.1; pytest-socket (see pyproject) refuses an
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,6 +32,38 @@ def shared_dir() -> Path:
     if not (root / "seeds").is_dir():
         pytest.skip(f"shared fixtures not found at {root} (set CLAIMWATCH_SHARED)")
     return root
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    """`cli.main` configures the root logger with a handler on the sys.stderr of the moment,
+    which under pytest is a capture stream closed after the test: put the logger back."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh schema in PostgreSQL's `test` database; skipped when no server answers."""
+    try:
+        admin = sa.create_engine(PG_URL, connect_args={"connect_timeout": 2})
+        with admin.connect():
+            pass
+    except Exception as exc:  # noqa: BLE001 - any failure to connect means "no server here"
+        pytest.skip(f"PostgreSQL not reachable at 127.0.0.1:5432 ({type(exc).__name__})")
+    name = f"cw_{uuid.uuid4().hex[:12]}"
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f"CREATE SCHEMA {name}")
+    yield f"{PG_URL}?options=-csearch_path%3D{name}"
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f"DROP SCHEMA {name} CASCADE")
+    admin.dispose()
 
 
 WriteConfig = Callable[..., Path]

@@ -5,6 +5,7 @@ instance, and sends a digest missed while it was down exactly once."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -260,3 +261,81 @@ def test_sighup_reloads_and_a_broken_file_keeps_the_running_configuration(
         assert daemon.poll() is None
     finally:
         stop(daemon)
+
+
+@dataclass
+class HeldInbox:
+    """Accepts mail for everyone but `held`: that recipient's DATA is left unanswered (the
+    server 'hangs') until `hold` is turned off, so the daemon can be killed mid-delivery."""
+
+    held: str
+    hold: bool = True
+    waiting: bool = False  # a held DATA is in progress
+    messages: list[EmailMessage] = field(default_factory=list)
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        if self.hold and self.held in envelope.rcpt_tos:
+            self.waiting = True
+            while self.hold:
+                await asyncio.sleep(0.05)
+            return "421 4.3.0 the client went away"  # never recorded: nothing was accepted
+        raw = envelope.original_content or b""
+        self.messages.append(BytesParser(policy=policy.default).parsebytes(raw))  # type: ignore[arg-type]
+        return "250 OK"
+
+    def received_by(self, recipient: str) -> list[str]:
+        return [m["Message-ID"] for m in self.messages if m["To"] == recipient]
+
+
+def db_rows(tmp_path: Path, query: str) -> list[tuple[Any, ...]]:
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'cw.db'}")
+    with engine.connect() as conn:
+        rows = [tuple(row) for row in conn.exec_driver_sql(query)]
+    engine.dispose()
+    return rows
+
+
+def test_sigkill_in_the_middle_of_a_digest_skips_no_claim_and_mails_no_one_twice(
+    tmp_path: Path, site: HTTPServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ann, bob = "ann@example.net", "bob@example.net"
+    server, smtp_port = HeldInbox(held=bob), free_port()
+    controller = Controller(server, hostname="127.0.0.1", port=smtp_port)
+    controller.start()
+    config = write_config(tmp_path, site, smtp_port, schedule="*/2 * * * * *")
+    settings = yaml.safe_load(config.read_text())
+    settings["digest"]["email"].update(to=[ann, bob], retry_backoff="1s")
+    settings["digest"]["email"]["smtp"]["timeout_s"] = 60  # the daemon waits; we kill it
+    config.write_text(yaml.safe_dump(settings))
+    assert cli.main(["--config", str(config), "ingest", "--json"]) == 0  # claims ready
+    capsys.readouterr()
+    log = tmp_path / "daemon.log"
+    try:
+        daemon = start(config, log)
+        try:
+            wait_for(lambda: server.waiting, 60, "the digest's delivery to bob", log)
+            assert server.received_by(ann) and not server.received_by(bob)
+        finally:
+            daemon.send_signal(signal.SIGKILL)  # in the middle of the digest
+            daemon.wait(timeout=10)
+        states = db_rows(tmp_path, "select recipient, status from deliveries order by id")
+        assert states == [(ann, "sent"), (bob, "pending")]  # accepted: sent; in flight: pending
+
+        server.hold = False
+        daemon = start(config, log)
+        try:
+            wait_for(lambda: len(server.received_by(bob)) == 1, 60, "bob's delivery", log)
+            time.sleep(4)  # two more digest runs: room for a wrong second send
+        finally:
+            stop(daemon)
+    finally:
+        controller.stop()
+
+    assert len(server.received_by(ann)) == 1 and len(server.received_by(bob)) == 1
+    assert server.received_by(ann) != server.received_by(bob)  # one Message-ID per recipient
+    digests = db_rows(tmp_path, "select id, watermark_seq from digests")
+    assert len(digests) == 1  # nothing new after the ingest: one digest, made once
+    assert digests[0][1] == db_rows(tmp_path, "select max(seq) from documents")[0][0]
+    carried = {row[0] for row in db_rows(tmp_path, "select claim_id from digest_claims")}
+    found = {row[0] for row in db_rows(tmp_path, "select id from claims where kind = 'claim'")}
+    assert found and carried == found  # no claim skipped

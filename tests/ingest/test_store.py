@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,8 +14,6 @@ from pytest_httpserver import HTTPServer
 from digest import cli
 from ingest import corpus, documents, schema
 from ingest.db import migrate, open_database
-
-PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
 def test_a_file_written_without_its_row_is_removed_and_its_number_reused(
@@ -52,24 +49,6 @@ def test_migrations_are_idempotent(tmp_path: Path) -> None:
     assert migrate(db, schema.COMPONENT, schema.MIGRATIONS) == len(schema.MIGRATIONS)
     assert migrate(db, schema.COMPONENT, schema.MIGRATIONS) == len(schema.MIGRATIONS)
     db.dispose()
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    """A fresh schema in PostgreSQL's `test` database; skipped when no server answers."""
-    try:
-        admin = sa.create_engine(PG_URL, connect_args={"connect_timeout": 2})
-        with admin.connect():
-            pass
-    except Exception as exc:  # noqa: BLE001 - any failure to connect means "no server here"
-        pytest.skip(f"PostgreSQL not reachable at 127.0.0.1:5432 ({type(exc).__name__})")
-    name = f"cw_{uuid.uuid4().hex[:12]}"
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f"CREATE SCHEMA {name}")
-    yield f"{PG_URL}?options=-csearch_path%3D{name}"
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f"DROP SCHEMA {name} CASCADE")
-    admin.dispose()
 
 
 @pytest.mark.postgres
