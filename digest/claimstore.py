@@ -165,9 +165,7 @@ class ClaimWindow:
     up_to_seq: int
 
 
-def _in_window(
-    window: ClaimWindow, *columns: Any, of: NamedFromClause = claims
-) -> sa.Select[Any]:
+def _in_window(window: ClaimWindow, *columns: Any, of: NamedFromClause = claims) -> sa.Select[Any]:
     query = (
         sa.select(*columns)
         .select_from(of.join(documents, documents.c.id == of.c.document_id))
