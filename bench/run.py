@@ -502,9 +502,15 @@ def claimwatch_config(folder: Path, feeds: list[str], prefix: str) -> Path:
 
 
 PROFILE_DIR: Path | None = None  # --profile: claimwatch runs under pyinstrument
+PYSPY_DIR: Path | None = None  # --py-spy: claimwatch runs under py-spy (every thread and process)
 
 
 def claimwatch_cmd(name: str = "") -> list[str]:
+    if PYSPY_DIR is not None and name:
+        out = PYSPY_DIR / f"{name}.py-spy.txt"
+        pyspy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+        record = [pyspy, "record", "--subprocesses", "--threads", "-r", "200", "--format", "raw"]
+        return [*record, "-o", str(out), "--", sys.executable, "-m", "digest.cli"]
     if PROFILE_DIR is not None and name:
         out = PROFILE_DIR / f"{name}.pyinstrument.txt"
         return [
@@ -719,12 +725,24 @@ def main(argv: list[str]) -> int:
         help="run claimwatch under pyinstrument (pip install pyinstrument), reports in DIR; "
         "slows the runs it profiles",
     )
+    parser.add_argument(
+        "--py-spy",
+        type=Path,
+        metavar="DIR",
+        dest="pyspy",
+        help="run claimwatch under py-spy (pip install py-spy): collapsed stacks of every "
+        "thread and worker process in DIR; for where the CPU goes, not for the figures",
+    )
     parser.add_argument("--skip", default="", help="comma-separated sections to skip: a,b,c,d,e,f")
     args = parser.parse_args(argv)
     docs = args.docs or (150 if args.quick else 1000)
     repoll = args.repoll_feeds or (150 if args.quick else 1000)
     n_claims = args.claims or (10_000 if args.quick else 100_000)
     skip = set(filter(None, args.skip.split(",")))
+    if args.pyspy:
+        global PYSPY_DIR
+        PYSPY_DIR = args.pyspy.resolve()
+        PYSPY_DIR.mkdir(parents=True, exist_ok=True)
     if args.profile:
         global PROFILE_DIR
         PROFILE_DIR = args.profile.resolve()
