@@ -28,6 +28,11 @@ from ingest.workers import WorkerPool, WorkerSettings
 ExtractResult = ExtractedDocument | ExtractionSkipped
 
 
+# What the workers' fork server imports once, so that no worker imports it again: the
+# extraction library and the claim finder (their regular expressions compiled at import).
+WORKER_PRELOAD = ("ingest.extract_preload", "digest.claims")
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -80,7 +85,7 @@ def open_app(
     # One set of worker processes (one per core) for everything CPU-bound that a library does
     # without a time limit: page extraction, feed parsing, and claim finding.
     pool = WorkerPool(
-        WorkerSettings(timeout_s=settings.extract.timeout_s),
+        WorkerSettings(timeout_s=settings.extract.timeout_s, preload=WORKER_PRELOAD),
         size=settings.extract.workers or os.cpu_count() or 1,
     )
     try:

@@ -44,6 +44,7 @@ import datetime
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
 from ingest.corpus import clean_block, format_document
@@ -117,14 +118,19 @@ class _Found:
     published: datetime.date | None
 
 
-def _run_trafilatura(html: str, *, url: str, settings: ExtractSettings) -> _Found:
-    # Imported here, not at the top: only the worker processes extract, and trafilatura with
-    # lxml, htmldate and justext costs the main process memory it would never use. Its import
-    # of urllib3's SOCKS support warns that PySocks is missing: we never fetch through it.
+def load_trafilatura() -> ModuleType:
+    """trafilatura, imported on first use: only the worker processes extract (their fork server
+    imports it once, see `ingest.extract_preload`), and trafilatura with lxml, htmldate and
+    justext costs the main process memory it would never use. Its import of urllib3's SOCKS
+    support warns that PySocks is missing: we never fetch through it."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="SOCKS support in urllib3", category=Warning)
         import trafilatura
+    return trafilatura
 
+
+def _run_trafilatura(html: str, *, url: str, settings: ExtractSettings) -> _Found:
+    trafilatura = load_trafilatura()
     document = trafilatura.bare_extraction(
         html,
         url=url,

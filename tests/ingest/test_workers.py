@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 
 import pytest
@@ -34,3 +36,23 @@ def test_a_crash_in_the_worker_is_reported_as_data() -> None:
         pytest.raises(ExtractionError, match="RuntimeError: bad page"),
     ):
         pool.call(crash, "bad page")
+
+
+def test_workers_start_with_the_libraries_loaded_and_the_main_process_without_them() -> None:
+    """The fork server imports trafilatura and the claim finder once (WORKER_PRELOAD): a
+    worker has them before its first call, and the main process never imports trafilatura.
+    In a fresh interpreter: the fork server is one per process, started by the first pool."""
+    script = (
+        "import sys\n"
+        "from digest.app import WORKER_PRELOAD\n"
+        "from ingest.workers import WorkerPool, WorkerSettings\n"
+        "with WorkerPool(WorkerSettings(timeout_s=60, preload=WORKER_PRELOAD), size=1) as p:\n"
+        "    names = ('trafilatura', 'digest.claims', 'pysbd')\n"
+        "    print(p.call(eval, f'[m for m in {names!r} if m in __import__(\"sys\").modules]'))\n"
+        "print('trafilatura' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[:2] == ["['trafilatura', 'digest.claims', 'pysbd']", "False"]
