@@ -12,7 +12,6 @@ from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -20,6 +19,7 @@ import yaml
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from demo_server import DemoSite
+from digest_config import digest_settings
 from ports import free_port
 
 from digest import cli
@@ -88,23 +88,14 @@ def setup(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Iterator[Setup]
     port = free_port()
     config = tmp_path / "sources.yaml"
     with DemoSite(ROOT / "examples" / "demo-site") as site:
-        settings: dict[str, Any] = {
-            "storage": {"corpus_dir": "corpus", "database": "sqlite:///cw.db"},
-            "fetch": {"allow_private_networks": True, "host_delay_s": 0, "retries": 0},
-            "extract": {"workers": 1},
-            "sources": [{"name": "demo", "feed": f"{site.base_url}/feed.xml"}],
-            "digest": {
-                "html_dir": "digests",
-                "first_run": "all",
-                "email": {
-                    "from": "claimwatch <digest@claims.example.org>",
-                    "to": list(READERS),
-                    "unsubscribe": "mailto:leave@claims.example.org",
-                    "retry_backoff": "1s",
-                    "smtp": {"host": "127.0.0.1", "port": port, "security": "none", "timeout_s": 5},
-                },
-            },
-        }
+        settings = digest_settings(
+            [{"name": "demo", "feed": f"{site.base_url}/feed.xml"}],
+            to=READERS,
+            smtp_port=port,
+            unsubscribe="mailto:leave@claims.example.org",
+            retry_backoff="1s",
+        )
+        settings["digest"]["email"]["smtp"]["timeout_s"] = 5
         config.write_text(yaml.safe_dump(settings), encoding="utf-8")
         assert cli.main(["--config", str(config), "ingest", "--json"]) == 0
         capsys.readouterr()

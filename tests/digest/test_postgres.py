@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -14,6 +13,7 @@ import yaml
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from demo_server import DemoSite
+from digest_config import digest_settings
 from ports import free_port
 
 from digest import cli
@@ -42,21 +42,12 @@ def test_claims_and_an_exactly_once_digest_on_postgresql(
     config = tmp_path / "sources.yaml"
     try:
         with DemoSite(ROOT / "examples" / "demo-site") as site:
-            settings: dict[str, Any] = {
-                "storage": {"corpus_dir": "corpus", "database": pg_url},
-                "fetch": {"allow_private_networks": True, "host_delay_s": 0, "retries": 0},
-                "extract": {"workers": 1},
-                "sources": [{"name": "demo", "feed": f"{site.base_url}/feed.xml"}],
-                "digest": {
-                    "html_dir": "digests",
-                    "first_run": "all",
-                    "email": {
-                        "from": "claimwatch <digest@claims.example.org>",
-                        "to": READERS,
-                        "smtp": {"host": "127.0.0.1", "port": port, "security": "none"},
-                    },
-                },
-            }
+            settings = digest_settings(
+                [{"name": "demo", "feed": f"{site.base_url}/feed.xml"}],
+                to=READERS,
+                smtp_port=port,
+                database=pg_url,
+            )
             config.write_text(yaml.safe_dump(settings), encoding="utf-8")
             assert cli.main(["--config", str(config), "ingest", "--json"]) == 0
         first = cli.main(["--config", str(config), "digest"])

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
 from demo_server import DemoSite
+from digest_config import digest_settings
 from ports import free_port
 
 from digest import cli
@@ -35,24 +35,14 @@ def test_status_shows_sources_corpus_last_digest_and_outbox(
     dead = f"http://127.0.0.1:{free_port()}/feed.xml"  # nothing listens there
     config = tmp_path / "sources.yaml"
     with DemoSite(ROOT / "examples" / "demo-site") as site:
-        settings: dict[str, Any] = {
-            "storage": {"corpus_dir": "corpus", "database": "sqlite:///cw.db"},
-            "fetch": {"allow_private_networks": True, "host_delay_s": 0, "retries": 0},
-            "extract": {"workers": 1},
-            "sources": [
+        settings = digest_settings(
+            [
                 {"name": "demo", "feed": f"{site.base_url}/feed.xml"},
                 {"name": "dead", "feed": dead},
             ],
-            "digest": {
-                "html_dir": "digests",
-                "first_run": "all",
-                "email": {
-                    "from": "claimwatch <digest@claims.example.org>",
-                    "to": ["ann@example.net"],
-                    "smtp": {"host": "127.0.0.1", "port": free_port(), "security": "none"},
-                },
-            },
-        }
+            to=["ann@example.net"],
+            smtp_port=free_port(),
+        )
         config.write_text(yaml.safe_dump(settings), encoding="utf-8")
         before = status(config, capsys)
         assert cli.main(["--config", str(config), "ingest", "--json"]) == 1  # one source failed
