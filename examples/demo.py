@@ -47,7 +47,8 @@ def main() -> int:
         print(f"  {name}")
     digests = DATA / "digests"
     pages = sorted(p.name for p in digests.glob("????-??-??-????.html"))
-    print(f"digests: {digests / 'index.html'}  ({len(pages)} digest pages)")
+    plural = "" if len(pages) == 1 else "s"
+    print(f"digests: {digests / 'index.html'}  ({len(pages)} digest page{plural})")
     for name in pages:
         print(f"  {name}")
     print(f"claims:  .venv/bin/claimwatch --config {config} claims --format jsonl")
