@@ -10,9 +10,9 @@ import sys
 import time
 from pathlib import Path
 
-from digest.claims import find_claims
-from digest.sentences import split_sentences
-from digest.topics import DEFAULT_TOPICS
+from digest.claims.finder import find_claims
+from digest.claims.sentences import split_sentences
+from digest.claims.topics import DEFAULT_TOPICS
 
 
 def main(argv: list[str]) -> None:

@@ -369,9 +369,9 @@ def _floor_main(out_json: str, shared: str, offsets_file: str, docs: int) -> int
 
 def _claims_main(out_json: str, shared: str, corpus: str, repeats: int) -> int:
     """(e): bench/claims_speed.py's loop (seeds x repeats), and once over a real corpus."""
-    from digest.claims import find_claims
-    from digest.sentences import split_sentences
-    from digest.topics import DEFAULT_TOPICS
+    from digest.claims.finder import find_claims
+    from digest.claims.sentences import split_sentences
+    from digest.claims.topics import DEFAULT_TOPICS
 
     def run(texts: list[str], repeats: int) -> dict[str, float]:
         sentences = sum(len(split_sentences(t)) for t in texts) * repeats
@@ -407,9 +407,10 @@ def _claims_main(out_json: str, shared: str, corpus: str, repeats: int) -> int:
 
 def _digest_phases_main(out_json: str, config: str) -> int:
     """(f), in-process: the phases of `claimwatch digest --no-email`, timed one by one."""
-    from digest import claimstore, compiler, service
+    from digest import compiler, service
     from digest.app import open_app
-    from digest.claims import EXTRACTOR_VERSION
+    from digest.claims import store as claimstore
+    from digest.claims.finder import EXTRACTOR_VERSION
     from digest.settings import load_settings
     from ingest import documents
 
@@ -540,8 +541,8 @@ def trafilatura_cmd() -> list[str]:
 
 def claim_quotes(shared: Path) -> list[str]:
     """Realistic claim sentences: the labelled claims and the seeds' topical sentences."""
-    from digest.sentences import split_sentences
-    from digest.topics import DEFAULT_TOPICS
+    from digest.claims.sentences import split_sentences
+    from digest.claims.topics import DEFAULT_TOPICS
 
     quotes = []
     for line in (shared / "claims" / "dev.jsonl").read_text("utf-8").splitlines():
@@ -568,7 +569,7 @@ def build_claims_db(folder: Path, shared: Path, claims: int, per_doc: int) -> Pa
 
     from digest import schema as dschema
     from digest.app import prepare_database
-    from digest.claims import EXTRACTOR_VERSION
+    from digest.claims.finder import EXTRACTOR_VERSION
     from digest.settings import load_settings
     from ingest import schema
 

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 import httpx
 
 from digest import schema as digest_schema
-from digest.claims import Claim, find_claims
+from digest.claims.finder import Claim, find_claims
 from digest.settings import Settings
 from ingest import schema
 from ingest.context import IngestContext, parse_in_process
@@ -30,7 +30,7 @@ ExtractResult = ExtractedDocument | ExtractionSkipped
 
 # What the workers' fork server imports once, so that no worker imports it again: the
 # extraction library and the claim finder (their regular expressions compiled at import).
-WORKER_PRELOAD = ("ingest.extract_preload", "digest.claims")
+WORKER_PRELOAD = ("ingest.extract_preload", "digest.claims.finder")
 
 
 def utc_now() -> datetime:

@@ -17,8 +17,9 @@ from pathlib import Path
 
 from sqlalchemy.exc import OperationalError
 
-from digest import claimstore, compiler, service
+from digest import compiler, service
 from digest.app import open_app, prepare_database
+from digest.claims import store as claimstore
 from digest.daemon import run_daemon
 from digest.lock import WRITER_LOCK, LockBusy, held, lock_dir
 from digest.logs import configure_logging

@@ -21,8 +21,9 @@ from pathlib import Path
 import jinja2
 from sqlalchemy.engine import Connection
 
-from digest import archive, claimstore, outbox, selection
+from digest import archive, outbox, selection
 from digest.app import App
+from digest.claims import store as claimstore
 from digest.mail import make_message_id
 from digest.model import ArchiveSite, Digest, RenderedDigest, digest_key
 from digest.render import headline, make_environment, render_digest

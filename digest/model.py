@@ -8,18 +8,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final, Literal, get_args
+from typing import Final
 
-ClaimType = Literal[
-    "efficacy",
-    "mechanism",
-    "safety",
-    "dosage",
-    "cost_access",
-    "practice_training",
-    "cause_prevalence",
-]
-CLAIM_TYPES: Final = frozenset(get_args(ClaimType))
+from digest.claims.claim import ClaimType
 
 # "2026-11-23-0800": names the archive page and appears in Message-IDs, so it is checked
 # before it reaches a file name or a header.

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from digest.claimstore import ClaimWindow, carry_claims
+from digest.claims.store import ClaimWindow, carry_claims
 from digest.model import ArchiveEntry, RenderedDigest
 from digest.schema import deliveries, digests
 from ingest.store import inserted_id

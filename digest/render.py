@@ -24,7 +24,8 @@ from urllib.parse import urlsplit
 import css_inline
 import jinja2
 
-from digest.model import ClaimType, Digest, DigestItem, RenderedDigest, SourceFailure
+from digest.claims.claim import ClaimType
+from digest.model import Digest, DigestItem, RenderedDigest, SourceFailure
 
 # Limits in characters, chosen for readability, not calibrated: a 600-character quote is
 # about four long sentences (claims are single sentences; anything longer is an extraction

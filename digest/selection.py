@@ -11,8 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from digest.claimstore import ClaimRef, ClaimRow
-from digest.model import CLAIM_TYPES, ClaimType, Digest, DigestItem, SourceFailure
+from digest.claims.claim import CLAIM_TYPES, ClaimType
+from digest.claims.store import ClaimRef, ClaimRow
+from digest.model import Digest, DigestItem, SourceFailure
 from ingest.config import parse_duration
 from ingest.store import ErrorRecord
 

@@ -16,9 +16,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 
-from digest import claimstore
 from digest.app import App
-from digest.claims import EXTRACTOR_VERSION, Claim
+from digest.claims import store as claimstore
+from digest.claims.finder import EXTRACTOR_VERSION, Claim
 from digest.compiler import CompileResult, make_digest
 from digest.delivery import DeliveryReport, send_due
 from ingest import store

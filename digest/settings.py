@@ -15,7 +15,7 @@ from typing import Literal
 import sqlalchemy as sa
 from pydantic import Field, PrivateAttr, field_validator
 
-from digest.topics import DEFAULT_TOPICS, Topic, TopicConfig, topics_from_configs
+from digest.claims.topics import DEFAULT_TOPICS, Topic, TopicConfig, topics_from_configs
 from ingest.config import (
     Duration,
     ExtractConfig,

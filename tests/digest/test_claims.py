@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from digest.claims import EXTRACTOR_VERSION, Claim, find_claims
-from digest.topics import (
+from digest.claims.finder import EXTRACTOR_VERSION, Claim, find_claims
+from digest.claims.topics import (
     DEFAULT_TOPICS,
     Topic,
     TopicConfig,

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from digest.claims import Claim, find_claims
-from digest.topics import DEFAULT_TOPICS
+from digest.claims.finder import Claim, find_claims
+from digest.claims.topics import DEFAULT_TOPICS
 
 PRECISION_FLOOR = 0.85
 RECALL_FLOOR = 0.85

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from digest.claims import find_claims
-from digest.grouping import THRESHOLD, ClaimIndex, normalize_for_grouping, similarity
-from digest.topics import DEFAULT_TOPICS
+from digest.claims.finder import find_claims
+from digest.claims.grouping import THRESHOLD, ClaimIndex, normalize_for_grouping, similarity
+from digest.claims.topics import DEFAULT_TOPICS
 
 # (original seed sentence, a reworded version a syndicating site might print)
 REWORDINGS = (

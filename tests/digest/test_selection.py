@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from digest.claimstore import ClaimRef
+from digest.claims.store import ClaimRef
 from digest.model import DigestItem
 from digest.render import make_environment, render_digest
 from digest.selection import build_digest, choose_claims, window_for

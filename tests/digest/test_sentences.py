@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from digest.sentences import is_heading_block, iter_blocks, split_sentences
+from digest.claims.sentences import is_heading_block, iter_blocks, split_sentences
 
 
 def _texts(text: str) -> list[str]:

@@ -47,7 +47,7 @@ def test_workers_start_with_the_libraries_loaded_and_the_main_process_without_th
         "from digest.app import WORKER_PRELOAD\n"
         "from ingest.workers import WorkerPool, WorkerSettings\n"
         "with WorkerPool(WorkerSettings(timeout_s=60, preload=WORKER_PRELOAD), size=1) as p:\n"
-        "    names = ('trafilatura', 'digest.claims', 'pysbd')\n"
+        "    names = ('trafilatura', 'digest.claims.finder', 'pysbd')\n"
         "    print(p.call(eval, f'[m for m in {names!r} if m in __import__(\"sys\").modules]'))\n"
         "print('trafilatura' in sys.modules)\n"
     )
@@ -55,4 +55,7 @@ def test_workers_start_with_the_libraries_loaded_and_the_main_process_without_th
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split("\n")[:2] == ["['trafilatura', 'digest.claims', 'pysbd']", "False"]
+    assert done.stdout.split("\n")[:2] == [
+        "['trafilatura', 'digest.claims.finder', 'pysbd']",
+        "False",
+    ]

@@ -8,11 +8,8 @@ common health-reporting phrasing, not from any one article.
 from __future__ import annotations
 
 import re
-from typing import Literal
 
-from digest.model import ClaimType
-
-Evidence = Literal["study", "expert", "statistic"]
+from digest.claims.claim import ClaimType, Evidence
 
 
 def _words(*alternatives: str) -> re.Pattern[str]:

@@ -22,22 +22,20 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Literal
 
-from digest.claimfilters import exclusion_reason, is_anecdote, is_first_plural
-from digest.claimtypes import (
-    Evidence,
+from digest.claims.claim import Claim, Evidence, Kind
+from digest.claims.cues import (
     evidence_of,
     has_expert,
     is_hedged,
     is_negated,
     type_of,
 )
-from digest.model import ClaimType
-from digest.sentences import Block, Sentence, iter_blocks, make_segmenter, split_blocks
-from digest.topics import Topic, TopicMatcher, build_matcher
+from digest.claims.filters import exclusion_reason, is_anecdote, is_first_plural
+from digest.claims.sentences import Block, Sentence, iter_blocks, make_segmenter, split_blocks
+from digest.claims.topics import Topic, TopicMatcher, build_matcher
 
-__all__ = ["EXTRACTOR_VERSION", "Claim", "ClaimType", "Evidence", "find_claims"]
+__all__ = ["EXTRACTOR_VERSION", "Claim", "find_claims"]
 
 # Stored with every claim: bump it whenever find_claims would answer differently.
 EXTRACTOR_VERSION = "rules-2025.1"
@@ -59,23 +57,6 @@ _DOMAIN_RE = re.compile(
     re.I,
 )
 _OPENING_QUOTE_RE = re.compile(r"^[\"“‘']")
-
-Kind = Literal["claim", "anecdote"]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Claim:
-    """A claim (or an anecdote) found in a document; quote == text[start:end]."""
-
-    kind: Kind
-    quote: str
-    start: int
-    end: int
-    topics: tuple[str, ...]
-    type: ClaimType
-    hedged: bool
-    negated: bool
-    evidence: tuple[Evidence, ...]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

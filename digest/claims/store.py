@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.selectable import NamedFromClause
 
-from digest.claims import Claim
-from digest.grouping import ClaimIndex
+from digest.claims.finder import Claim
+from digest.claims.grouping import ClaimIndex
 from digest.schema import claim_state, claims, digest_claims
 from ingest.schema import documents, sources
 
