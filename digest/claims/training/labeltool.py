@@ -4,6 +4,8 @@ paragraph and the article's title, and records answers as pointer labels (labels
     python -m digest.claims.training.labeltool show FILE            # numbered sentences
     python -m digest.claims.training.labeltool record FILE --pass a ANSWERS   # ANSWERS or -
     python -m digest.claims.training.labeltool label FILE --pass a  # one sentence at a time
+    python -m digest.claims.training.labeltool show FILE --pass a   # with that pass's answers
+    python -m digest.claims.training.labeltool amend FILE --pass a ANSWERS   # change some
     python -m digest.claims.training.labeltool status               # what is labelled
 
 Answers, one line per sentence or range (every sentence must be answered once):
@@ -36,6 +38,7 @@ from digest.claims.training.labels import (
     iter_pass,
     label_path,
     labelled_files,
+    read_labels,
     span_hash,
     write_labels,
 )
@@ -81,9 +84,26 @@ def units(text: str) -> tuple[Sentence, ...]:
     return split_sentences(text)
 
 
-def render(file: str, text: str) -> str:
-    """The article for a labeller: title, then each paragraph with its numbered sentences."""
+def answer_code(label: Label) -> str:
+    """A recorded label written back as an answer line's tail (what `record` would read)."""
+    parts = [{v: k for k, v in FORM_CODES.items()}[label.form]]
+    if label.type:
+        parts.append({v: k for k, v in TYPE_CODES.items()}[label.type])
+    if label.evidence:
+        cues = {v: k for k, v in EVIDENCE_CODES.items()}
+        parts.append("ev=" + ",".join(cues[e] for e in label.evidence))
+    parts += [flag for flag, on in (("h", label.hedged), ("neg", label.negated)) if on]
+    if label.form != "none":
+        topics = {v: k for k, v in TOPIC_CODES.items()}
+        parts.append("t=" + (",".join(topics.get(t, t) for t in label.topics) or "-"))
+    return " ".join(parts)
+
+
+def render(file: str, text: str, labels: Sequence[Label] = ()) -> str:
+    """The article for a labeller: title, then each paragraph with its numbered sentences
+    (each preceded by its recorded answer in [brackets] when `labels` are given)."""
     sentences = units(text)
+    recorded = {(label.start, label.end): label for label in labels}
     title = text.split("\n", 1)[0].strip()
     out = [
         f"# {file}",
@@ -96,7 +116,9 @@ def render(file: str, text: str) -> str:
             para = sentence.para
             out.append(f"\n[paragraph {para}]")
         marker = " (heading)" if sentence.heading else ""
-        out.append(f"{number:>3}{marker} {sentence.text}")
+        label = recorded.get((sentence.start, sentence.end))
+        answer = f" [{answer_code(label)}]" if label else ""
+        out.append(f"{number:>3}{marker}{answer} {sentence.text}")
     return "\n".join(out) + "\n"
 
 
@@ -166,8 +188,11 @@ def _checked(
     )
 
 
-def parse_answers(lines: Sequence[str], count: int, topics: Sequence[str]) -> list[Answer]:
-    """Answers for sentences 0..count-1; every sentence answered exactly once."""
+def parse_answers(
+    lines: Sequence[str], count: int, topics: Sequence[str], *, partial: bool = False
+) -> dict[int, Answer]:
+    """Answers by sentence number; every sentence 0..count-1 answered exactly once unless
+    `partial` (an amendment)."""
     answers: dict[int, Answer] = {}
     for raw in lines:
         line = raw.split("#", 1)[0].strip()
@@ -187,9 +212,9 @@ def parse_answers(lines: Sequence[str], count: int, topics: Sequence[str]) -> li
                 raise AnswerError(f"sentence {number} out of range or answered twice")
             answers[number] = answer
     missing = [n for n in range(count) if n not in answers]
-    if missing:
+    if missing and not partial:
         raise AnswerError(f"no answer for sentences {missing[:20]}")
-    return [answers[n] for n in range(count)]
+    return answers
 
 
 def to_labels(file: str, text: str, answers: Sequence[Answer]) -> Iterator[Label]:
@@ -210,10 +235,37 @@ def to_labels(file: str, text: str, answers: Sequence[Answer]) -> Iterator[Label
 
 def record(file: str, pass_name: str, lines: Sequence[str], topics: Sequence[str]) -> Path:
     text = (pool_dir() / file).read_text(encoding="utf-8")
-    answers = parse_answers(lines, len(units(text)), topics)
+    count = len(units(text))
+    answers = parse_answers(lines, count, topics)
     path = label_path(pass_name, file)
-    write_labels(path, to_labels(file, text, answers))
+    write_labels(path, to_labels(file, text, [answers[n] for n in range(count)]))
     return path
+
+
+def amend(file: str, pass_name: str, lines: Sequence[str], topics: Sequence[str]) -> Path:
+    """Replace the answers of the sentences named in `lines`; keep every other label."""
+    text = (pool_dir() / file).read_text(encoding="utf-8")
+    sentences = units(text)
+    path = label_path(pass_name, file)
+    old = {(label.start, label.end): label for label in read_labels(path)}
+    changes = parse_answers(lines, len(sentences), topics, partial=True)
+    kept = [
+        _answer_of(old[(s.start, s.end)]) if n not in changes else changes[n]
+        for n, s in enumerate(sentences)
+    ]
+    write_labels(path, to_labels(file, text, kept))
+    return path
+
+
+def _answer_of(label: Label) -> Answer:
+    return Answer(
+        form=label.form,
+        type=label.type,
+        evidence=label.evidence,
+        hedged=label.hedged,
+        negated=label.negated,
+        topics=label.topics,
+    )
 
 
 def label_interactively(file: str, pass_name: str, topics: Sequence[str]) -> Path:
@@ -252,17 +304,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     show = sub.add_parser("show")
     show.add_argument("file")
-    for name in ("record", "label"):
+    show.add_argument("--pass", dest="pass_name", help="show this pass's recorded answers")
+    for name in ("record", "label", "amend"):
         command = sub.add_parser(name)
         command.add_argument("file")
         command.add_argument("--pass", dest="pass_name", required=True)
         command.add_argument("--topics", default=",".join(DEFAULT_TOPICS))
-        if name == "record":
+        if name != "label":
             command.add_argument("answers", help="a file of answer lines, or - for stdin")
     sub.add_parser("status")
     args = parser.parse_args(argv)
     if args.command == "show":
-        print(render(args.file, (pool_dir() / args.file).read_text(encoding="utf-8")), end="")
+        text = (pool_dir() / args.file).read_text(encoding="utf-8")
+        labels = read_labels(label_path(args.pass_name, args.file)) if args.pass_name else []
+        print(render(args.file, text, labels), end="")
         return 0
     if args.command == "status":
         print(status())
@@ -276,7 +331,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 lines = sys.stdin.read().splitlines()
             else:
                 lines = Path(args.answers).read_text(encoding="utf-8").splitlines()
-            path = record(args.file, args.pass_name, lines, topics)
+            write = amend if args.command == "amend" else record
+            path = write(args.file, args.pass_name, lines, topics)
     except AnswerError as exc:
         print(f"labeltool: {exc}", file=sys.stderr)
         return 2
