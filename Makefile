@@ -5,14 +5,14 @@ PY      = $(VENV)/bin/python
 PIP     = $(VENV)/bin/pip
 STAMP   = $(VENV)/.installed
 
-.PHONY: demo test lint types pytest bench clean venv screenshot
+.PHONY: demo test lint types pytest bench clean venv screenshot train
 
 venv: $(STAMP)
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
-	$(PIP) install --quiet -c constraints.txt -e '.[dev]'
+	$(PIP) install --quiet -c constraints.txt -e '.[dev,train]'
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -29,6 +29,11 @@ pytest: $(STAMP)
 	$(VENV)/bin/pytest
 
 test: lint types pytest
+
+# The claim detector's weights (digest/claims/weights/detector.json) from the labels, bit for
+# bit; `--select` prints the dev-split comparison that chose its settings.
+train: $(STAMP)
+	$(PY) -m digest.claims.training.train
 
 bench: $(STAMP)
 	$(PY) bench/run.py

@@ -267,6 +267,7 @@ def claim_json(row: claimstore.ClaimRow) -> dict[str, object]:
         "hedged": row.hedged,
         "negated": row.negated,
         "evidence": list(row.evidence),
+        "confidence": row.confidence,
         "group": row.group,
         "kind": row.kind,
         "id": row.id,

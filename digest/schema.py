@@ -40,6 +40,8 @@ claims = sa.Table(
     sa.Column("negated", sa.Boolean, nullable=False),
     sa.Column("evidence", sa.Text, nullable=False),  # space-separated, sorted
     sa.Column("group_id", sa.Integer, nullable=False, index=True),
+    # P(form) x P(topic) from the learned detector (migration 3; 1.0 for older claims)
+    sa.Column("confidence", sa.Float, nullable=False, server_default="1.0"),
 )
 
 digests = sa.Table(
@@ -103,5 +105,13 @@ def _add_daemon_jobs_v2(conn: Connection) -> None:
     daemon_jobs.create(conn, checkfirst=True)
 
 
-MIGRATIONS: tuple[Migration, ...] = (_create_v1, _add_daemon_jobs_v2)
+def _add_confidence_v3(conn: Connection) -> None:
+    """Claims carry the detector's confidence. Version 1 creates `claims` from the current
+    declaration, so a database made fresh already has the column: add it only where missing."""
+    columns = {column["name"] for column in sa.inspect(conn).get_columns("claims")}
+    if "confidence" not in columns:
+        conn.execute(sa.text("ALTER TABLE claims ADD COLUMN confidence FLOAT NOT NULL DEFAULT 1.0"))
+
+
+MIGRATIONS: tuple[Migration, ...] = (_create_v1, _add_daemon_jobs_v2, _add_confidence_v3)
 COMPONENT = "digest"

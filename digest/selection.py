@@ -63,14 +63,19 @@ def choose_claims(
     refs: Sequence[ClaimRef], documents_per_group: dict[int, int], limit: int
 ) -> Choice:
     """One claim per group (its first in corpus order); at most `limit` of them, the most
-    repeated first, then those resting on evidence (a digest of 70,000 claims helps no
-    reader and takes seconds to build), shown in corpus order."""
+    repeated first, then the surest (the detector's confidence), then those resting on
+    evidence (a digest of 70,000 claims helps no reader and takes seconds to build)."""
     firsts: dict[int, int] = {}
     for index, ref in enumerate(refs):
         firsts.setdefault(ref.group, index)
     order = sorted(
         firsts.values(),
-        key=lambda i: (-documents_per_group.get(refs[i].group, 1), -refs[i].evidence, i),
+        key=lambda i: (
+            -documents_per_group.get(refs[i].group, 1),
+            -refs[i].confidence,
+            -refs[i].evidence,
+            i,
+        ),
     )
     shown = tuple(refs[i].id for i in sorted(order[:limit]))
     return Choice(
@@ -83,7 +88,9 @@ def choose_claims(
 def digest_items(
     rows: Sequence[ClaimRow], documents_per_group: dict[int, int]
 ) -> tuple[DigestItem, ...]:
-    return tuple(to_item(row, documents_per_group.get(row.group, 1) - 1) for row in rows)
+    """The shown claims as digest items, the surest first (corpus order among equals)."""
+    ordered = sorted(rows, key=lambda row: -row.confidence)
+    return tuple(to_item(row, documents_per_group.get(row.group, 1) - 1) for row in ordered)
 
 
 def to_item(row: ClaimRow, also_in: int) -> DigestItem:

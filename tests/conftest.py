@@ -25,13 +25,23 @@ def shared_root() -> Path:
     return Path(os.environ.get("CLAIMWATCH_SHARED", ROOT.parent / "shared"))
 
 
-@pytest.fixture
-def shared_dir() -> Path:
-    """../shared (or $CLAIMWATCH_SHARED); the test is skipped when it is absent."""
+def _shared_or_skip() -> Path:
     root = shared_root()
     if not (root / "seeds").is_dir():
         pytest.skip(f"shared fixtures not found at {root} (set CLAIMWATCH_SHARED)")
     return root
+
+
+@pytest.fixture
+def shared_dir() -> Path:
+    """../shared (or $CLAIMWATCH_SHARED); the test is skipped when it is absent."""
+    return _shared_or_skip()
+
+
+@pytest.fixture(scope="module")
+def shared_dir_module() -> Path:
+    """The same, for module-scoped fixtures (work done once for several tests)."""
+    return _shared_or_skip()
 
 
 @pytest.fixture(autouse=True)

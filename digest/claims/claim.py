@@ -40,3 +40,4 @@ class Claim:
     hedged: bool
     negated: bool
     evidence: tuple[Evidence, ...]
+    confidence: float = 1.0  # P(form) x P(topic) from the detector, 0..1

@@ -1,184 +1,381 @@
-"""Finding claims about configured topics in a seed-format document.
+"""Finding claims about configured topics in a seed-format document, with the learned detector.
 
-Pure: no I/O, no database. For each sentence, in order:
+Pure: no I/O (the shipped weights are a constant of `model`). For each article:
 
-    sentence ─ heading? ──────────────────────────────▶ (context only)
-             ─ topics: own terms, else carried from context (below)
-             ─ claimfilters.exclusion_reason ─────────▶ not reported
-             ─ claimfilters.is_anecdote ──────────────▶ Claim(kind="anecdote")
-             ─ otherwise ─────────────────────────────▶ Claim(kind="claim")
-    each Claim gets claimtypes.type_of / is_hedged / is_negated / evidence_of
+    text ─ blocks, title, headings; where each topic is mentioned (features.Layout)
+         ─ sentences of the blocks that could hold a claim (`readable_blocks`)
+    each sentence ─ topic model, per topic: P(about the topic)       (features.topic_features)
+                  ─ form model: P(claim), P(anecdote), P(none)       (features.form_features)
+                  ─ claim   when P(claim) · P(topic) ≥ claim_threshold   for some topic
+                    anecdote when P(anecdote) · P(topic) ≥ anecdote_threshold
+    each claim ─ type model; hedged, negated, evidence from the cue rules (`cues`)
 
-Topic carry-over ("This can be caused by …" after a back-pain sentence): a sentence without
-topic terms takes the topics of the sentence or heading just before it when
-- it is in the same paragraph (or follows a heading) and refers back (an anaphor in its first
-  ANAPHOR_WINDOW words) or talks about the body or the treatment (DOMAIN_RE); or
-- it opens a new paragraph with an anaphor ("In addition to their hands, …").
-Carried topics fade: at most MAX_CARRY sentences in a row without a topic word inherit them.
+`confidence` is P(form) · P(topic) for the claim's best topic; its topics are those that pass
+the threshold. Why two models: whether a sentence has the form of a claim does not depend on
+its subject and is learned from every labelled article; whether it is about a topic depends
+only on where the topic's terms are, so a new topic needs only its terms (docs/claims.md).
 """
 
 from __future__ import annotations
 
-import re
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from digest.claims import cues
 from digest.claims.claim import Claim, Evidence, Kind
-from digest.claims.cues import (
-    evidence_of,
-    has_expert,
-    is_hedged,
-    is_negated,
-    type_of,
+from digest.claims.features import (
+    REPEAT_WORDS,
+    FormContext,
+    Layout,
+    Neighbourhood,
+    article_features,
+    block_features,
+    content_words,
+    form_features,
+    is_about_heading,
+    is_attributed,
+    layouts,
+    mask_topics,
+    opening,
+    subject_overlap,
+    topic_features,
+    type_cue_features,
+    unnamed_sentence_features,
 )
-from digest.claims.filters import exclusion_reason, is_anecdote, is_first_plural
-from digest.claims.sentences import Block, Sentence, iter_blocks, make_segmenter, split_blocks
+from digest.claims.model import Detector, load_shipped
+from digest.claims.sentences import (
+    Block,
+    Sentence,
+    is_heading_block,
+    iter_blocks,
+    make_segmenter,
+    split_blocks,
+)
 from digest.claims.topics import Topic, TopicMatcher, build_matcher
 
-__all__ = ["EXTRACTOR_VERSION", "Claim", "find_claims"]
+EVIDENCE_ORDER: tuple[Evidence, ...] = ("expert", "statistic", "study")  # sorted, as stored
 
-# Stored with every claim: bump it whenever find_claims would answer differently.
-EXTRACTOR_VERSION = "rules-2025.1"
+__all__ = ["EXTRACTOR_VERSION", "SHIPPED", "Claim", "Reading", "find_claims", "read_article"]
 
-# Two sentences of carry cover a paragraph that explains one point in three sentences
-# (topic sentence, mechanism, consequence) and stop before an unrelated digression.
-MAX_CARRY = 2
-# Anaphors count near the start only: that is where a sentence picks up its predecessor.
-ANAPHOR_WINDOW = 6
-
-_ANAPHOR_RE = re.compile(
-    r"\b(?:this|these|those|it|its|they|them|their|such|he|she|his|her)\b", re.I
-)
-_LEADING_THAT_RE = re.compile(r"^\W*that\b", re.I)
-_DOMAIN_RE = re.compile(
-    r"\b(?:muscles?|blood|tissues?|pain\w*|circulat\w+|lymph\w*|injur\w+|therap\w+"
-    r"|treatments?|sessions?|stretch\w*|joints?|nerves?|posture|relief|relax\w*|flexib\w+"
-    r"|stiff\w*|sore\w*|tension|spasms?|healing|recovery|discs?|knots?|fibers?|fibres?)\b",
-    re.I,
-)
-_OPENING_QUOTE_RE = re.compile(r"^[\"“‘']")
+SHIPPED = load_shipped()
+# Stored with every claim: the version of the shipped weights (`make train` sets it).
+EXTRACTOR_VERSION = SHIPPED.version
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class _Context:
-    """What one sentence leaves for the next: its topics and how it was read."""
+class Reading:
+    """One sentence as the detector sees it: its topic features (one list per configured
+    topic) and what its form features need."""
 
-    topics: tuple[str, ...] = ()
-    carried: int = 0
-    para: int = -1
-    heading: bool = False
-    kind: Kind | None = None
-    expert: bool = False
+    sentence: Sentence
+    topic_features: tuple[tuple[str, ...], ...]
+    form_context: FormContext
 
 
-def _refers_back(text: str) -> bool:
-    """Whether an anaphor appears among the first ANAPHOR_WINDOW words."""
-    head = " ".join(text.split()[:ANAPHOR_WINDOW])
-    return bool(_ANAPHOR_RE.search(head) or _LEADING_THAT_RE.match(head))
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Article:
+    blocks: tuple[Block, ...]
+    headings: tuple[bool, ...]
+    layouts: tuple[Layout, ...]  # one per topic
+    repeats: tuple[bool, ...]  # per block: an earlier block opens with the same words
+    matcher: TopicMatcher
 
 
-def _carries(sentence: Sentence, previous: _Context) -> bool:
-    """Whether `sentence` inherits the topics of the sentence or heading before it."""
-    if not previous.topics or previous.carried >= MAX_CARRY:
-        return False
-    adjacent = previous.heading or previous.para == sentence.para
-    if adjacent and previous.kind == "anecdote":
-        return True
-    if adjacent and _DOMAIN_RE.search(sentence.text):
-        return True
-    return _refers_back(sentence.text)
+def _prepare(text: str, matcher: TopicMatcher) -> _Article:
+    blocks = tuple(iter_blocks(text))
+    return _Article(
+        blocks=blocks,
+        headings=tuple(is_heading_block(block.text) for block in blocks),
+        layouts=layouts(blocks, matcher),
+        repeats=_repeats(blocks),
+        matcher=matcher,
+    )
 
 
-def _topics_for(
-    sentence: Sentence, previous: _Context, matcher: TopicMatcher
-) -> tuple[tuple[str, ...], int]:
-    """The sentence's topics and how many sentences they have been carried."""
-    own = matcher.topics_in(sentence.text)
-    if own:
-        return own, 0
-    if _carries(sentence, previous):
-        return previous.topics, previous.carried + 1
-    return (), 0
+def _repeats(blocks: Sequence[Block]) -> tuple[bool, ...]:
+    """Blocks that open as an earlier block did (a caption or pull quote repeating the text)."""
+    seen: set[tuple[str, ...]] = set()
+    found = []
+    for block in blocks:
+        key = opening(block.text)
+        found.append(len(key) == REPEAT_WORDS and key in seen)
+        seen.add(key)
+    return tuple(found)
 
 
-def _kind_of(sentence: Sentence, previous: _Context, expert: bool) -> Kind | None:
-    """claim, anecdote, or None when a `none` rule fires."""
-    if exclusion_reason(sentence.text) is not None:
+def _heading_above(article: _Article) -> list[int]:
+    """For each block, the index of the nearest heading block before it (-1: none)."""
+    above, last = [], -1
+    for index, heading in enumerate(article.headings):
+        above.append(last)
+        if heading:
+            last = index
+    return above
+
+
+def _own_hits(sentences: Sequence[Sentence], matcher: TopicMatcher) -> list[frozenset[str]]:
+    """For each sentence, the matcher groups ("t0", "t1", …) of the topics it names."""
+    return [
+        frozenset(m.lastgroup for m in matcher.pattern.finditer(s.text) if m.lastgroup)
+        for s in sentences
+    ]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Counts:
+    """How many sentences of each block, and blocks of each paragraph, name each topic."""
+
+    groups: tuple[str, ...]  # "t0", "t1", … one per configured topic
+    in_block: Counter[tuple[int, str]]
+    in_paragraph: Counter[tuple[int, str]]
+
+
+def _counts(
+    sentences: Sequence[Sentence], own: Sequence[frozenset[str]], article: _Article
+) -> _Counts:
+    in_block: Counter[tuple[int, str]] = Counter()
+    for sentence, named in zip(sentences, own, strict=True):
+        in_block.update((sentence.block, group) for group in named)
+    in_paragraph: Counter[tuple[int, str]] = Counter()
+    for topic, where in enumerate(article.layouts):
+        in_paragraph.update(
+            (block.para, f"t{topic}")
+            for block, hit in zip(article.blocks, where.blocks, strict=True)
+            if hit
+        )
+    groups = tuple(f"t{topic}" for topic in range(len(article.layouts)))
+    return _Counts(groups=groups, in_block=in_block, in_paragraph=in_paragraph)
+
+
+def _neighbourhood(
+    index: int,
+    sentences: Sequence[Sentence],
+    own: Sequence[frozenset[str]],
+    counts: _Counts,
+    article: _Article,
+) -> Iterator[Neighbourhood]:
+    """Where each topic is named around sentence `index`, topic by topic. The sentence before
+    (after) is the one before in its block, or for a block's first (last) sentence the block
+    before (after): known without splitting the neighbours, so skipping them changes nothing."""
+    sentence = sentences[index]
+    block = sentence.block
+    first = index == 0 or sentences[index - 1].block != block
+    last = index + 1 == len(sentences) or sentences[index + 1].block != block
+    for group, where in zip(counts.groups, article.layouts, strict=True):
+        mine = group in own[index]
+        block_hit = counts.in_block[(block, group)] > 0
+        yield Neighbourhood(
+            own=mine,
+            previous=_block_hit(where, block - 1) if first else group in own[index - 1],
+            following=_block_hit(where, block + 1) if last else group in own[index + 1],
+            in_block=counts.in_block[(block, group)] - mine > 0,
+            in_paragraph=counts.in_paragraph[(sentence.para, group)] - block_hit > 0,
+        )
+
+
+def _block_hit(where: Layout, block: int) -> bool:
+    return 0 <= block < len(where.blocks) and where.blocks[block]
+
+
+def readable_blocks(article: _Article, detector: Detector) -> frozenset[int]:
+    """Blocks that cannot hold a claim or an anecdote, so need not be split into sentences
+    (splitting and the form features are most of the cost): a block that names no topic and
+    whose every possible sentence has a topic probability below both thresholds, by the topic
+    model's upper bound (`LinearModel.upper_bound`). A block stays when the next block of its
+    paragraph stays (that block's first sentence reads this block's last one). Exact: a test
+    checks that skipping changes no result."""
+    gate = min(detector.claim_threshold, detector.anecdote_threshold)
+    above = _heading_above(article)
+    keep = [_could_hold(article, i, above[i], detector) >= gate for i in range(len(article.blocks))]
+    for i in range(len(keep) - 2, -1, -1):
+        if keep[i + 1] and article.blocks[i + 1].para == article.blocks[i].para:
+            keep[i] = True
+    return frozenset(i for i, kept in enumerate(keep) if not kept)
+
+
+def _could_hold(article: _Article, index: int, heading: int, detector: Detector) -> float:
+    """The highest topic probability any sentence of block `index` could have."""
+    best = 0.0
+    para = article.blocks[index].para
+    for where in article.layouts:
+        if where.blocks[index]:
+            return 1.0
+        facts = article_features(where)
+        fixed, groups = unnamed_sentence_features(
+            previous_block=_block_hit(where, index - 1),
+            next_block=_block_hit(where, index + 1),
+            in_paragraph=any(
+                hit
+                for hit, block in zip(where.blocks, article.blocks, strict=True)
+                if block.para == para
+            ),
+            article=facts,
+        )
+        fixed += facts + block_features(where, index, heading >= 0 and where.blocks[heading])
+        best = max(best, detector.topic.upper_bound(fixed, groups))
+    return best
+
+
+def read_article(
+    text: str, matcher: TopicMatcher, detector: Detector | None = None
+) -> list[Reading]:
+    """Every sentence of `text` with its features; with a `detector`, only the sentences of
+    the blocks that could hold a claim or an anecdote (`readable_blocks`)."""
+    article = _prepare(text, matcher)
+    skip = readable_blocks(article, detector) if detector is not None else frozenset()
+    sentences = split_blocks(article.blocks, make_segmenter(), skip)
+    own = _own_hits(sentences, matcher)
+    counts = _counts(sentences, own, article)
+    above = _heading_above(article)
+    articles = [article_features(where) for where in article.layouts]
+    readings = []
+    previous_attributed, previous_para = False, -1
+    block_words: dict[int, frozenset[str]] = {}
+    for index, sentence in enumerate(sentences):
+        heading_index = above[sentence.block]
+        words = content_words(sentence.text)
+        if sentence.block not in block_words:
+            block_words[sentence.block] = content_words(article.blocks[sentence.block].text)
+        topic_lists = []
+        for topic, near in enumerate(_neighbourhood(index, sentences, own, counts, article)):
+            where = article.layouts[topic]
+            heading_hit = heading_index >= 0 and where.blocks[heading_index]
+            block = block_features(where, sentence.block, heading_hit)
+            overlap = subject_overlap(
+                words, block_words[sentence.block], where.blocks[sentence.block], where
+            )
+            topic_lists.append(
+                tuple(topic_features(articles[topic], block, sentence, near, overlap))
+            )
+        heading_text = article.blocks[heading_index].text if heading_index >= 0 else ""
+        context = FormContext(
+            lead=sentence.para <= 1 and sentence.block > 0,
+            after_about=is_about_heading(heading_text),
+            previous_attributed=previous_attributed and previous_para == sentence.para,
+            heading=sentence.heading,
+            repeat=article.repeats[sentence.block],
+            masked=mask_topics(sentence.text, matcher),
+        )
+        readings.append(
+            Reading(sentence=sentence, topic_features=tuple(topic_lists), form_context=context)
+        )
+        previous_attributed, previous_para = is_attributed(sentence.text), sentence.para
+    return readings
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Scored:
+    """A sentence's probabilities: of each form, and of being about each topic."""
+
+    reading: Reading
+    features: list[str]  # its form features (the type and cue models read them too)
+    forms: dict[str, float]
+    topics: tuple[float, ...]
+
+
+def topic_probabilities(reading: Reading, detector: Detector) -> tuple[float, ...]:
+    return tuple(detector.topic.probability(f) for f in reading.topic_features)
+
+
+def score(
+    reading: Reading,
+    detector: Detector,
+    topics: tuple[float, ...] | None = None,
+    features: Sequence[str] | None = None,
+) -> Scored:
+    """The sentence's probabilities (`topics` and `features` when already computed)."""
+    if features is None:
+        features = form_features(reading.sentence, reading.form_context)
+    return Scored(
+        reading=reading,
+        features=list(features),
+        forms=detector.form.probabilities(features),
+        topics=topic_probabilities(reading, detector) if topics is None else topics,
+    )
+
+
+def classify(
+    scored: Scored, names: Sequence[str], detector: Detector
+) -> tuple[Kind, tuple[str, ...], float] | None:
+    """What a scored sentence is: (kind, its topics, confidence), or None."""
+    if scored.reading.sentence.block == 0:
+        return None  # the title line (docs/claims.md, decision 2)
+    kinds: tuple[tuple[Kind, float], ...] = (
+        ("claim", detector.claim_threshold),
+        ("anecdote", detector.anecdote_threshold),
+    )
+    for kind, threshold in kinds:
+        joint = [scored.forms[kind] * p for p in scored.topics]
+        topics = tuple(name for name, p in zip(names, joint, strict=True) if p >= threshold)
+        if topics:
+            return kind, topics, max(joint)
+    return None
+
+
+def decide(scored: Scored, names: Sequence[str], detector: Detector) -> Claim | None:
+    """The claim or anecdote a scored sentence makes, or None."""
+    found = classify(scored, names, detector)
+    if found is None:
         return None
-    if is_anecdote(sentence.text, attributed=expert):
-        return "anecdote"
-    story_goes_on = previous.kind == "anecdote" and previous.para == sentence.para
-    if story_goes_on and is_first_plural(sentence.text):
-        return "anecdote"
-    return "claim"
+    kind, topics, confidence = found
+    return _claim(scored, kind, topics, confidence, detector)
 
 
-def _evidence(sentence: Sentence, previous: _Context) -> tuple[Evidence, ...]:
-    """Evidence cues; a quotation right after an attributed one keeps the attribution."""
-    found = set(evidence_of(sentence.text))
-    quoted_on = previous.expert and previous.para == sentence.para
-    if quoted_on and _OPENING_QUOTE_RE.match(sentence.text):
-        found.add("expert")
-    return tuple(sorted(found))
+def type_features(scored: Scored) -> list[str]:
+    """What the type model reads: the form features and the type cue lexicons."""
+    return scored.features + type_cue_features(scored.reading.sentence.text)
 
 
-def _claim(sentence: Sentence, kind: Kind, topics: tuple[str, ...], previous: _Context) -> Claim:
+def cue_rule(cue: str, text: str) -> bool:
+    """The rule for a cue (used where no learned model beat it)."""
+    if cue == "hedged":
+        return cues.is_hedged(text)
+    if cue == "negated":
+        return cues.is_negated(text)
+    return cue in cues.evidence_of(text)
+
+
+def _cue(scored: Scored, cue: str, detector: Detector) -> bool:
+    model = detector.cues.get(cue)
+    if model is None:
+        return cue_rule(cue, scored.reading.sentence.text)
+    return model.best(scored.features) == "yes"
+
+
+def _claim(
+    scored: Scored, kind: Kind, topics: tuple[str, ...], confidence: float, detector: Detector
+) -> Claim:
+    sentence = scored.reading.sentence
+    evidence = tuple(e for e in EVIDENCE_ORDER if _cue(scored, e, detector))
     return Claim(
         kind=kind,
         quote=sentence.text,
         start=sentence.start,
         end=sentence.end,
         topics=topics,
-        type=type_of(sentence.text),
-        hedged=is_hedged(sentence.text),
-        negated=is_negated(sentence.text),
-        evidence=_evidence(sentence, previous),
+        type=detector.type.best(type_features(scored)),  # type: ignore[arg-type]  # its classes
+        hedged=_cue(scored, "hedged", detector),
+        negated=_cue(scored, "negated", detector),
+        evidence=evidence,
+        confidence=round(confidence, 4),
     )
 
 
-def _read(sentences: Sequence[Sentence], matcher: TopicMatcher) -> Iterator[Claim]:
-    """Walk the sentences in order, carrying context from each to the next."""
-    previous = _Context()
-    for sentence in sentences:
-        if sentence.heading:
-            topics = matcher.topics_in(sentence.text)
-            previous = _Context(topics=topics, para=sentence.para, heading=True)
-            continue
-        topics, carried = _topics_for(sentence, previous, matcher)
-        expert = has_expert(sentence.text)
-        kind = _kind_of(sentence, previous, expert) if topics else None
-        if kind is not None:
-            yield _claim(sentence, kind, topics, previous)
-        previous = _Context(
-            topics=topics, carried=carried, para=sentence.para, kind=kind, expert=expert
-        )
-
-
 def find_claims(
-    text: str, topics: Sequence[Topic], *, read_every_block: bool = False
+    text: str, topics: Sequence[Topic], *, detector: Detector = SHIPPED
 ) -> tuple[Claim, ...]:
-    """The claims and anecdotes about `topics` in a seed-format text, in text order.
-    `read_every_block` splits even the blocks that cannot hold a claim: the same result,
-    slower; for tests that check that skipping them changes nothing."""
+    """The claims and anecdotes about `topics` in a seed-format text, in text order."""
     matcher = build_matcher(topics)
     if matcher.pattern.search(text) is None:
-        return ()  # every claim needs a topic word, its own or its neighbour's: none here
-    blocks = list(iter_blocks(text))
-    skip = frozenset() if read_every_block else _unreadable_blocks(blocks, matcher)
-    return tuple(_read(split_blocks(blocks, make_segmenter(), skip), matcher))
-
-
-def _unreadable_blocks(blocks: Sequence[Block], matcher: TopicMatcher) -> frozenset[int]:
-    """Blocks that cannot hold a claim, so need not be split into sentences: no topic word of
-    their own and none in the MAX_CARRY blocks before (carried topics fade after MAX_CARRY
-    sentences, and every block has at least one). A block stays when the next block of its
-    paragraph stays: a quotation there may take its attribution from this block's last
-    sentence. Skipping them changes no result (the sentence before a skipped block carries no
-    topics on, having carried them MAX_CARRY times already, and is in another paragraph than
-    the sentence after): it spares most of the splitting."""
-    hits = [matcher.pattern.search(block.text) is not None for block in blocks]
-    keep = [any(hits[max(0, i - MAX_CARRY) : i + 1]) for i in range(len(blocks))]
-    for i in range(len(blocks) - 2, -1, -1):
-        if keep[i + 1] and blocks[i + 1].para == blocks[i].para:
-            keep[i] = True
-    return frozenset(i for i, kept in enumerate(keep) if not kept)
+        return ()  # no topic term anywhere: the topic model gives every sentence P ≈ 0
+    gate = min(detector.claim_threshold, detector.anecdote_threshold)
+    found = []
+    for reading in read_article(text, matcher, detector):
+        about = topic_probabilities(reading, detector)
+        if max(about) < gate:  # P(form) <= 1: cannot reach either threshold
+            continue
+        claim = decide(score(reading, detector, about), matcher.names, detector)
+        if claim is not None:
+            found.append(claim)
+    return tuple(found)

@@ -43,6 +43,7 @@ class ClaimRow:
     hedged: bool
     negated: bool
     evidence: tuple[str, ...]
+    confidence: float
     group: int
     file: str
     seq: int
@@ -141,6 +142,7 @@ def _row(claim: Claim, document_id: int, version: str) -> dict[str, object]:
         "hedged": claim.hedged,
         "negated": claim.negated,
         "evidence": " ".join(sorted(claim.evidence)),
+        "confidence": claim.confidence,
         "group_id": 0,  # set right after, once the row has its id
     }
 
@@ -171,6 +173,7 @@ class ClaimRef:
     id: int
     group: int
     evidence: int  # how many evidence cues
+    confidence: float
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -200,11 +203,15 @@ def _in_window(window: ClaimWindow, *columns: Any, of: NamedFromClause = claims)
 
 def claim_refs(conn: Connection, window: ClaimWindow) -> list[ClaimRef]:
     """The window's claims, in corpus order."""
-    query = _in_window(window, claims.c.id, claims.c.group_id, claims.c.evidence).order_by(
-        documents.c.seq, claims.c.start_offset
-    )
+    columns = (claims.c.id, claims.c.group_id, claims.c.evidence, claims.c.confidence)
+    query = _in_window(window, *columns).order_by(documents.c.seq, claims.c.start_offset)
     return [
-        ClaimRef(id=row.id, group=row.group_id, evidence=len(row.evidence.split()))
+        ClaimRef(
+            id=row.id,
+            group=row.group_id,
+            evidence=len(row.evidence.split()),
+            confidence=row.confidence,
+        )
         for row in conn.execute(query)
     ]
 
@@ -238,6 +245,7 @@ def _claim_row(row: sa.RowMapping) -> ClaimRow:
         hedged=row["hedged"],
         negated=row["negated"],
         evidence=tuple(row["evidence"].split()),
+        confidence=row["confidence"],
         group=row["group_id"],
         file=row["file"],
         seq=row["seq"],

@@ -29,12 +29,12 @@ def item(n: int) -> DigestItem:
 
 def test_one_claim_per_group_and_the_cap_keeps_repeated_and_evidenced_ones_in_order() -> None:
     refs = [
-        ClaimRef(id=10, group=10, evidence=0),
-        ClaimRef(id=11, group=11, evidence=0),  # in 4 documents
-        ClaimRef(id=12, group=12, evidence=1),
-        ClaimRef(id=13, group=13, evidence=0),
-        ClaimRef(id=14, group=11, evidence=2),  # same group as 11: collapsed
-        ClaimRef(id=15, group=15, evidence=0),  # in 2 documents
+        ClaimRef(id=10, group=10, evidence=0, confidence=0.9),
+        ClaimRef(id=11, group=11, evidence=0, confidence=0.9),  # in 4 documents
+        ClaimRef(id=12, group=12, evidence=1, confidence=0.9),
+        ClaimRef(id=13, group=13, evidence=0, confidence=0.9),
+        ClaimRef(id=14, group=11, evidence=2, confidence=0.9),  # same group as 11: collapsed
+        ClaimRef(id=15, group=15, evidence=0, confidence=0.9),  # in 2 documents
     ]
     choice = choose_claims(refs, {11: 4, 15: 2}, limit=3)
     assert choice.shown == (11, 12, 15)

@@ -70,6 +70,7 @@ def test_syndicated_claims_share_the_original_groups(
     out = capsys.readouterr().out
     claims = [json.loads(line) for line in out.splitlines()]
     claims = [c for c in claims if c["kind"] == "claim"]
+    assert all(0 < c["confidence"] <= 1 for c in claims)  # the detector's, exported
     original = [c for c in claims if c["source"] == "original"]
     copy = [c for c in claims if c["source"] == "wire"]
     assert len(original) == len(copy) > 5

@@ -233,20 +233,37 @@ def to_labels(file: str, text: str, answers: Sequence[Answer]) -> Iterator[Label
         )
 
 
-def record(file: str, pass_name: str, lines: Sequence[str], topics: Sequence[str]) -> Path:
-    text = (pool_dir() / file).read_text(encoding="utf-8")
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Place:
+    """Where articles are read from and labels written to (tests use their own)."""
+
+    pool: Path
+    labels: Path = LABELS_DIR
+
+
+def default_place() -> Place:
+    return Place(pool=pool_dir())
+
+
+def record(
+    file: str, pass_name: str, lines: Sequence[str], topics: Sequence[str], place: Place
+) -> Path:
+    """Record a whole article's answers (replacing that pass's labels of it)."""
+    text = (place.pool / file).read_text(encoding="utf-8")
     count = len(units(text))
     answers = parse_answers(lines, count, topics)
-    path = label_path(pass_name, file)
+    path = label_path(pass_name, file, place.labels)
     write_labels(path, to_labels(file, text, [answers[n] for n in range(count)]))
     return path
 
 
-def amend(file: str, pass_name: str, lines: Sequence[str], topics: Sequence[str]) -> Path:
+def amend(
+    file: str, pass_name: str, lines: Sequence[str], topics: Sequence[str], place: Place
+) -> Path:
     """Replace the answers of the sentences named in `lines`; keep every other label."""
-    text = (pool_dir() / file).read_text(encoding="utf-8")
+    text = (place.pool / file).read_text(encoding="utf-8")
     sentences = units(text)
-    path = label_path(pass_name, file)
+    path = label_path(pass_name, file, place.labels)
     old = {(label.start, label.end): label for label in read_labels(path)}
     changes = parse_answers(lines, len(sentences), topics, partial=True)
     kept = [
@@ -268,9 +285,9 @@ def _answer_of(label: Label) -> Answer:
     )
 
 
-def label_interactively(file: str, pass_name: str, topics: Sequence[str]) -> Path:
+def label_interactively(file: str, pass_name: str, topics: Sequence[str], place: Place) -> Path:
     """Ask for each sentence in turn, showing its paragraph; the same answers as `record`."""
-    text = (pool_dir() / file).read_text(encoding="utf-8")
+    text = (place.pool / file).read_text(encoding="utf-8")
     sentences = units(text)
     print(f"title: {text.split(chr(10), 1)[0]}\n{__doc__.split('Answers,', 1)[1]}")
     lines: list[str] = []
@@ -286,7 +303,7 @@ def label_interactively(file: str, pass_name: str, topics: Sequence[str]) -> Pat
                 continue
             lines.append(f"{number} {reply}")
             break
-    return record(file, pass_name, lines, topics)
+    return record(file, pass_name, lines, topics, place)
 
 
 def status(root: Path = LABELS_DIR) -> str:
@@ -325,14 +342,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     topics = tuple(args.topics.split(","))
     try:
         if args.command == "label":
-            path = label_interactively(args.file, args.pass_name, topics)
+            path = label_interactively(args.file, args.pass_name, topics, default_place())
         else:
             if args.answers == "-":
                 lines = sys.stdin.read().splitlines()
             else:
                 lines = Path(args.answers).read_text(encoding="utf-8").splitlines()
             write = amend if args.command == "amend" else record
-            path = write(args.file, args.pass_name, lines, topics)
+            path = write(args.file, args.pass_name, lines, topics, default_place())
     except AnswerError as exc:
         print(f"labeltool: {exc}", file=sys.stderr)
         return 2

@@ -204,6 +204,11 @@ def load_split(path: Path = SPLIT_FILE) -> dict[str, str]:
     return {str(k): str(v) for k, v in data["main"].items()}
 
 
+def load_groups(path: Path = SPLIT_FILE) -> list[list[str]]:
+    """The near-duplicate groups of the main set (each kept in one split, and one fold)."""
+    return [[str(f) for f in group] for group in json.loads(path.read_text("utf-8"))["groups"]]
+
+
 def load_topic2(path: Path = SPLIT_FILE) -> tuple[str, list[str]]:
     data = json.loads(path.read_text(encoding="utf-8"))["topic2"]
     return str(data["topic"]), [str(f) for f in data["files"]]

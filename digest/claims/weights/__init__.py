@@ -1,0 +1,1 @@
+"""The shipped detector weights (detector.json), written by `make train`."""
