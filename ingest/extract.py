@@ -1,9 +1,10 @@
 """Article extraction: one HTML page in, the article's title, blocks and seed-format text out.
 
-The trafilatura adapter: no trafilatura object leaves this module. Pure CPU, no I/O: it never
-fetches (the page is given as a string) and keeps no cache between calls (trafilatura's
-``deduplicate`` would use a process-global one), so it is safe to run in a worker process.
-It does not time itself out; the caller that runs it in a worker process does.
+The trafilatura adapter: no trafilatura or lxml object leaves this module (`pagemeta` reads the
+same parsed tree for the title and date). Pure CPU, no I/O: it never fetches (the page is given
+as a string) and keeps no cache between calls (trafilatura's ``deduplicate`` would use a
+process-global one), so it is safe to run in a worker process. It does not time itself out;
+the caller that runs it in a worker process does. The page is parsed once.
 
 How the settings were chosen: ``bench/extraction_quality.py`` over the 181 pages of
 ``shared/fixtures/article-extraction-benchmark`` (trafilatura 2.3.1; bag-of-words precision and
@@ -40,6 +41,10 @@ but trafilatura computes them all or none. htmldate's extensive search (free-tex
 found a date on 2 more of 181 pages for a few more ms, and guesses, so it is off. The other
 large share is trafilatura's fallback comparison with readability/jusText (1.7 s), which
 fast=True drops at the cost above.
+
+Since this table, the title and date come from `ingest.pagemeta`, read from the same parsed
+tree (about 1.5 ms a page instead of the metadata pass's 10; its docstring has the rules and
+their measurement), and trafilatura runs without its metadata pass.
 """
 
 from __future__ import annotations
@@ -52,6 +57,7 @@ from types import ModuleType
 from typing import Any
 
 from ingest.corpus import clean_block, format_document
+from ingest.pagemeta import Tree, page_head
 
 # trafilatura's output tree: these tags start a block of their own; everything else is inline.
 _BLOCK_TAGS = frozenset(
@@ -70,8 +76,6 @@ class ExtractSettings:
     favor_recall: bool = False
     fast: bool = False
     include_tables: bool = True
-    with_metadata: bool = True  # title and date; about a quarter of the time (see above)
-    extensive_date_search: bool = False  # htmldate's free-text scan: slower, rarely better
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -94,32 +98,29 @@ class ExtractionSkipped:
 
 
 def extract_document(
-    html: str, *, url: str, settings: ExtractSettings
+    html: str, *, url: str, settings: ExtractSettings, feed_title: str | None = None
 ) -> ExtractedDocument | ExtractionSkipped:
-    """The article of one HTML page as seed-format blocks, or the reason there is none."""
-    found = _run_trafilatura(html, url=url, settings=settings)
-    if not found.blocks:
+    """The article of one HTML page as seed-format blocks, or the reason there is none.
+    `feed_title` (the feed entry's title) is used only when the page declares none."""
+    tree = _parse(html)
+    if tree is None:
         return ExtractionSkipped(url=url, reason="no article text found")
-    body_chars = sum(len(block) for block in found.blocks)
+    blocks = _run_trafilatura(tree, url=url, settings=settings)
+    if not blocks:
+        return ExtractionSkipped(url=url, reason="no article text found")
+    body_chars = sum(len(block) for block in blocks)
     if body_chars < settings.min_chars:
         reason = f"too short: {body_chars} < {settings.min_chars} characters"
         return ExtractionSkipped(url=url, reason=reason)
+    today = datetime.datetime.now(tz=datetime.UTC).date()
+    head = page_head(tree, url=url, today=today, feed_title=feed_title)
     return ExtractedDocument(
         url=url,
-        title=found.title,
-        blocks=found.blocks,
-        published=found.published,
-        text=format_document(found.title, found.blocks),
+        title=head.title,
+        blocks=blocks,
+        published=head.published,
+        text=format_document(head.title, blocks),
     )
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class _Found:
-    """What we keep of trafilatura's Document: plain values, no trafilatura or lxml object."""
-
-    blocks: tuple[str, ...]
-    title: str | None
-    published: datetime.date | None
 
 
 def load_trafilatura() -> ModuleType:
@@ -133,10 +134,19 @@ def load_trafilatura() -> ModuleType:
     return trafilatura
 
 
-def _run_trafilatura(html: str, *, url: str, settings: ExtractSettings) -> _Found:
+def _parse(html: str) -> Tree | None:
+    """The page as trafilatura parses it (its encoding and markup repairs), parsed once for the
+    extraction and for the title and date; None when there is no HTML tree at all."""
+    load_trafilatura()
+    from trafilatura.utils import load_html
+
+    return load_html(html) if html.strip() else None
+
+
+def _run_trafilatura(tree: Tree, *, url: str, settings: ExtractSettings) -> tuple[str, ...]:
     trafilatura = load_trafilatura()
     document = trafilatura.bare_extraction(
-        html,
+        tree,  # copied by trafilatura: the tree stays as parsed for `pagemeta`
         url=url,
         favor_precision=settings.favor_precision,
         favor_recall=settings.favor_recall,
@@ -144,35 +154,13 @@ def _run_trafilatura(html: str, *, url: str, settings: ExtractSettings) -> _Foun
         include_comments=False,
         include_tables=settings.include_tables,
         deduplicate=False,  # True would share one process-global cache between pages
-        with_metadata=settings.with_metadata,
-        date_extraction_params=_date_params(settings),
+        with_metadata=False,  # the title and date come from `pagemeta`, at a tenth of the cost
+        output_format="txt",  # leaves the text unrendered: we read the tree, `document.body`
     )
     # None: trafilatura found nothing (it turns its own ValueError into None)
     if document is None or isinstance(document, dict) or document.body is None:
-        return _Found(blocks=(), title=None, published=None)
-    return _Found(
-        blocks=tuple(_blocks_of_body(document.body)),
-        title=clean_block(_printable(document.title or "")) or None,
-        published=_parse_date(document.date),
-    )
-
-
-def _date_params(settings: ExtractSettings) -> dict[str, Any]:
-    # trafilatura's own defaults, but with a choice of the extensive search
-    return {
-        "original_date": True,
-        "extensive_search": settings.extensive_date_search,
-        "max_date": datetime.datetime.now(tz=datetime.UTC).date().isoformat(),
-    }
-
-
-def _parse_date(value: str | None) -> datetime.date | None:
-    if not value:
-        return None
-    try:
-        return datetime.date.fromisoformat(value[:10])
-    except ValueError:  # htmldate gives YYYY-MM-DD; anything else is not a date we trust
-        return None
+        return ()
+    return tuple(_blocks_of_body(document.body))
 
 
 def _blocks_of_body(body: Any) -> Iterator[str]:
