@@ -7,7 +7,8 @@ and prints, per variant, mean precision, recall and F1 against the gold text, th
 F1 0.5, F1 on WCXB's dev and test halves, and CPU ms per page (measured in the worker process
 that extracted it; the best of `--repeat` runs). The metric and the split are those of
 `tests/extraction_benchmarks.py`, which the quality gate uses too. `--titles` adds the title and
-date rules measured against WCXB's gold title and date.
+date rules measured against WCXB's gold title and date; `--sweep` the calibration of the retry
+threshold (`ExtractSettings.min_page_share`) on the pages it was chosen on: AEB and WCXB dev.
 """
 
 from __future__ import annotations
@@ -24,26 +25,28 @@ sys.path.insert(1, str(REPO_ROOT))
 
 import extraction_benchmarks as eb  # noqa: E402
 
-from ingest.extract import ExtractSettings  # noqa: E402
+from ingest.extract import BALANCED, ExtractSettings, Pass  # noqa: E402
 
 TRAFILATURA = "trafilatura"
 
 
 def variants() -> list[tuple[str, eb.Extractor]]:
+    precision, recall = Pass(focus="precision"), Pass(focus="recall")
     return [
         ("trafilatura defaults", eb.trafilatura()),
         ("trafilatura favor_precision", eb.trafilatura(favor_precision=True)),
         ("trafilatura favor_recall", eb.trafilatura(favor_recall=True)),
         ("trafilatura fast", eb.trafilatura(fast=True)),
         ("trafilatura favor_recall + fast", eb.trafilatura(favor_recall=True, fast=True)),
-        ("ours, favor_precision  <- default", eb.ours()),
-        ("ours, balanced", eb.ours(ExtractSettings(favor_precision=False))),
-        ("ours, favor_recall", eb.ours(ExtractSettings(favor_precision=False, favor_recall=True))),
         (
-            "ours, favor_recall + fast",
-            eb.ours(ExtractSettings(favor_precision=False, favor_recall=True, fast=True)),
+            "ours, favor_precision alone (before)",
+            eb.ours(ExtractSettings(first=precision, retry=None)),
         ),
-        ("  the default, blocks only (no title line)", eb.ours(title=False)),
+        ("ours, balanced alone", eb.ours(ExtractSettings(first=BALANCED, retry=None))),
+        ("ours, favor_recall alone", eb.ours(ExtractSettings(first=recall, retry=None))),
+        ("ours, recall + fast alone", eb.ours(ExtractSettings(retry=None))),
+        ("ours, recall + fast, checked  <- default", eb.ours()),
+        ("  the same, blocks only (no title line)", eb.ours(title=False)),
     ]
 
 
@@ -65,9 +68,13 @@ def print_table(names: Sequence[str], results: Sequence[Sequence[eb.PageResult]]
 
 
 def print_notes(names: Sequence[str], results: Sequence[Sequence[eb.PageResult]]) -> None:
-    """Every page where the default scores below 0.5 while one of trafilatura's settings scores
-    above 0.8."""
+    """How often the default retried, and every page where it scores below 0.5 while one of
+    trafilatura's settings scores above 0.8."""
     default = results[next(i for i, n in enumerate(names) if "<- default" in n)]
+    for benchmark in ("aeb", "wcxb"):
+        rows = eb.select(default, benchmark)
+        retried = sum("retried" in r.method for r in rows)
+        print(f"default on {benchmark}: retried {retried} of {len(rows)} pages")
     theirs = [
         rows for name, rows in zip(names, results, strict=True) if name.startswith(TRAFILATURA)
     ]
@@ -77,8 +84,25 @@ def print_notes(names: Sequence[str], results: Sequence[Sequence[eb.PageResult]]
             page = result.page
             print(
                 f"  below 0.5 where trafilatura has {best:.2f}: {page.benchmark} {page.page_id}"
-                f" F1 {result.score.f1:.3f} {page.url}"
+                f" F1 {result.score.f1:.3f} ({result.method}) {page.url}"
             )
+
+
+SWEEP = (0.04, 0.06, 0.08, 0.10, 0.12, 0.14, 0.16, 0.18, 0.20, 0.25, 0.30)
+
+
+def print_sweep(pages: Sequence[eb.Page], workers: int) -> None:
+    """F1, pages below 0.5 and retries for each threshold, on AEB and WCXB dev only."""
+    chosen_on = [p for p in pages if p.benchmark == "aeb" or p.half == "dev"]
+    extractors = [eb.ours(ExtractSettings(min_page_share=share)) for share in SWEEP]
+    results = eb.run_pages(extractors, chosen_on, workers=workers)
+    print("\nretry threshold (share of the page's text), on AEB and WCXB dev:")
+    for share, rows in zip(SWEEP, results, strict=True):
+        cells = []
+        for part in (eb.select(rows, "aeb"), eb.select(rows, "wcxb", "dev")):
+            summary, retried = eb.summarize(part), sum("retried" in r.method for r in part)
+            cells.append(f"F1 {summary.f1:.4f} <0.5 {summary.low:2d} retried {retried:2d}")
+        print(f"  {share:4.2f}   AEB {cells[0]}   dev {cells[1]}")
 
 
 def best_runs(
@@ -98,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=1, help="runs per variant (fastest kept)")
     parser.add_argument("--titles", action="store_true", help="also the title and date rules")
+    parser.add_argument("--sweep", action="store_true", help="also the retry threshold sweep")
     args = parser.parse_args(argv)
     pages = eb.load_aeb(args.shared) + eb.load_wcxb(args.shared)
     trafilatura = eb.load_trafilatura()
@@ -110,6 +135,8 @@ def main(argv: list[str] | None = None) -> int:
     print_table(names, results)
     print()
     print_notes(names, results)
+    if args.sweep:
+        print_sweep(pages, args.workers)
     if args.titles:
         import titles_and_dates
 

@@ -140,11 +140,11 @@ def stored_text(
     html: str, url: str, *, settings: ExtractSettings, title: bool = True
 ) -> tuple[str, str]:
     """What claimwatch stores for the page (title line + blocks; only the blocks with
-    `title=False`); "" and the reason when it skips the page."""
+    `title=False`) and `ExtractedDocument.method`; "" and the reason when it skips the page."""
     result = extract_document(html, url=url, settings=settings)
     if not isinstance(result, ExtractedDocument):
         return "", f"skipped: {result.reason}"
-    return (result.text if title else "\n".join(result.blocks)), ""
+    return (result.text if title else "\n".join(result.blocks)), result.method
 
 
 def ours(settings: ExtractSettings | None = None, *, title: bool = True) -> Extractor:

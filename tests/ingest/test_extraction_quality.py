@@ -1,11 +1,10 @@
 """Quality gate: the stored text (title line + blocks) over both extraction benchmarks.
 
 The 181 pages of the 2019 article-extraction benchmark and the 642 scored pages of WCXB (2025),
-metric and split as in tests/extraction_benchmarks.py, both printed beside trafilatura's
-defaults measured in the same run. Asserts the 2019 floors (F1 0.95, precision 0.935, recall
-0.965: measured 0.956, 0.946, 0.976 with favor_precision); WCXB is printed only, for now
-(favor_precision: 0.906, where issue 11 asks for 0.94). Extraction runs in two worker
-processes: about 25 s on a 2-core machine.
+metric and split as in tests/extraction_benchmarks.py. Asserts mean F1 >= 0.955 on the first and
+>= 0.94 on the second (issue 11; measured 0.956 and 0.941 with trafilatura 2.3.1), and fewer
+pages below F1 0.5 than trafilatura's defaults on each, measured in the same run. Extraction
+runs in two worker processes: 50 to 65 s on this (shared) 2-core machine.
 """
 
 from __future__ import annotations
@@ -17,9 +16,8 @@ from pathlib import Path
 import extraction_benchmarks as eb
 import pytest
 
-AEB_F1_FLOOR = 0.95
-AEB_PRECISION_FLOOR = 0.935
-AEB_RECALL_FLOOR = 0.965
+AEB_FLOOR = 0.955
+WCXB_FLOOR = 0.94
 WORKERS = 2
 
 
@@ -60,7 +58,7 @@ def test_stored_text_over_both_benchmarks(capsys: pytest.CaptureFixture[str]) ->
                 line(label, eb.select(ours, benchmark, half), eb.select(defaults, benchmark, half))
             )
     assert len(pages) == 181 + 642
-    aeb = eb.summarize(eb.select(ours, "aeb"))
-    assert aeb.f1 >= AEB_F1_FLOOR
-    assert aeb.precision >= AEB_PRECISION_FLOOR
-    assert aeb.recall >= AEB_RECALL_FLOOR
+    for benchmark, floor in (("aeb", AEB_FLOOR), ("wcxb", WCXB_FLOOR)):
+        mine, theirs = (eb.summarize(eb.select(r, benchmark)) for r in (ours, defaults))
+        assert mine.f1 >= floor, benchmark
+        assert mine.low < theirs.low, benchmark
