@@ -159,7 +159,7 @@ def _what(pid: int) -> str:
         ("forkserver import main", "forkserver"),
         ("resource_tracker", "resource tracker"),
         ("claimwatch", "claimwatch main"),
-        ("digest.cli", "claimwatch main"),
+        ("digest.runtime", "claimwatch main"),
         ("trafilatura", "trafilatura main"),
     ):
         if key in text:
@@ -407,11 +407,12 @@ def _claims_main(out_json: str, shared: str, corpus: str, repeats: int) -> int:
 
 def _digest_phases_main(out_json: str, config: str) -> int:
     """(f), in-process: the phases of `claimwatch digest --no-email`, timed one by one."""
-    from digest import compiler, service
-    from digest.app import open_app
     from digest.claims import store as claimstore
     from digest.claims.finder import EXTRACTOR_VERSION
-    from digest.settings import load_settings
+    from digest.compose import compiler
+    from digest.runtime import service
+    from digest.runtime.app import open_app
+    from digest.runtime.settings import load_settings
     from ingest import documents
 
     settings = load_settings(Path(config))
@@ -451,7 +452,7 @@ def _digest_phases_main(out_json: str, config: str) -> int:
                 phases[f"compile_digest total ({len(compiled.digest.items)} items)"] = (
                     time.perf_counter() - t
                 )
-                from digest.render import render_digest
+                from digest.compose.render import render_digest
 
                 t = time.perf_counter()
                 rendered = render_digest(compiled.digest, env)
@@ -511,7 +512,7 @@ def claimwatch_cmd(name: str = "") -> list[str]:
         out = PYSPY_DIR / f"{name}.py-spy.txt"
         pyspy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
         record = [pyspy, "record", "--subprocesses", "--threads", "-r", "200", "--format", "raw"]
-        return [*record, "-o", str(out), "--", sys.executable, "-m", "digest.cli"]
+        return [*record, "-o", str(out), "--", sys.executable, "-m", "digest.runtime"]
     if PROFILE_DIR is not None and name:
         out = PROFILE_DIR / f"{name}.pyinstrument.txt"
         return [
@@ -524,12 +525,16 @@ def claimwatch_cmd(name: str = "") -> list[str]:
             "-o",
             str(out),
             "-m",
-            "digest.cli",
+            "digest.runtime",
         ]
     script = Path(sys.executable).parent / "claimwatch"
     if script.exists():
         return [str(script)]
-    return [sys.executable, "-c", "import sys; from digest.cli import main; sys.exit(main())"]
+    return [
+        sys.executable,
+        "-c",
+        "import sys; from digest.runtime.__main__ import main; sys.exit(main())",
+    ]
 
 
 def trafilatura_cmd() -> list[str]:
@@ -567,10 +572,10 @@ def build_claims_db(folder: Path, shared: Path, claims: int, per_doc: int) -> Pa
     document is marked as extracted by the current extractor version)."""
     import sqlalchemy as sa
 
-    from digest import schema as dschema
-    from digest.app import prepare_database
     from digest.claims.finder import EXTRACTOR_VERSION
-    from digest.settings import load_settings
+    from digest.runtime import migrations as dschema
+    from digest.runtime.app import prepare_database
+    from digest.runtime.settings import load_settings
     from ingest import schema
 
     config = claimwatch_config(folder, [], "none")

@@ -17,7 +17,7 @@ from sqlalchemy.sql.selectable import NamedFromClause
 
 from digest.claims.finder import Claim
 from digest.claims.grouping import ClaimIndex
-from digest.schema import claim_state, claims, digest_claims
+from digest.runtime.migrations import claim_state, claims, digest_claims
 from ingest.schema import documents, sources
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from digest import cli
+from digest.runtime import cli
 
 GOOD = "  - {name: a, feed: 'https://example.org/feed.xml', every: 30m}\n"
 
@@ -94,7 +94,7 @@ def test_unknown_source_for_dash_dash_source(
 
 
 def test_the_shipped_sources_yaml_is_valid_and_lists_six_real_feeds() -> None:
-    from digest.settings import load_settings
+    from digest.runtime.settings import load_settings
 
     settings = load_settings(Path(__file__).resolve().parents[2] / "sources.yaml")
     feeds = [s.feed for s in settings.enabled_sources()]

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from pages import LOREM, article, atom, rss
 from pytest_httpserver import HTTPServer
+from support.pages import LOREM, article, atom, rss
 from werkzeug import Request, Response
 
-from digest import cli
+from digest.runtime import cli
 from ingest import corpus
 
 WriteConfig = Callable[..., Path]

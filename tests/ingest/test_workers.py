@@ -44,7 +44,7 @@ def test_workers_start_with_the_libraries_loaded_and_the_main_process_without_th
     In a fresh interpreter: the fork server is one per process, started by the first pool."""
     script = (
         "import sys\n"
-        "from digest.app import WORKER_PRELOAD\n"
+        "from digest.runtime.app import WORKER_PRELOAD\n"
         "from ingest.workers import WorkerPool, WorkerSettings\n"
         "with WorkerPool(WorkerSettings(timeout_s=60, preload=WORKER_PRELOAD), size=1) as p:\n"
         "    names = ('trafilatura', 'digest.claims.finder', 'pysbd')\n"

@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from pages import rss
 from pytest_httpserver import HTTPServer
+from support.pages import rss
 
-from digest import cli
+from digest.runtime import cli
 from ingest.charset import decode_html
 from ingest.config import FetchConfig
 from ingest.errors import BodyTooLarge

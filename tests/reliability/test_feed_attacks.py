@@ -18,11 +18,11 @@ from typing import Any, TypeVar
 
 import pytest
 import sqlalchemy as sa
-from pages import LOREM, article, rss
 from pytest_httpserver import HTTPServer
+from support.pages import LOREM, article, rss
 from werkzeug import Request, Response
 
-from digest import cli
+from digest.runtime import cli
 from ingest.context import parse_in_process
 from ingest.errors import ExtractionTimeout
 from ingest.feeds import ParsedFeed, parse_feed

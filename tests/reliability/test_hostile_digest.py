@@ -28,10 +28,10 @@ from xml.sax.saxutils import escape
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
-from ports import free_port
 from pytest_httpserver import HTTPServer
+from support.ports import free_port
 
-from digest import cli
+from digest.runtime import cli
 
 WriteConfig = Callable[..., Path]
 

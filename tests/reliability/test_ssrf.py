@@ -23,12 +23,12 @@ from typing import Any
 import httpcore
 import pytest
 import sqlalchemy as sa
-from pages import LOREM, article, rss
 from pytest_httpserver import HTTPServer
+from support.pages import LOREM, article, rss
 
-from digest import cli, service
-from digest.app import open_app
-from digest.settings import load_settings
+from digest.runtime import cli, service
+from digest.runtime.app import open_app
+from digest.runtime.settings import load_settings
 from ingest.config import FetchConfig
 from ingest.errors import BlockedAddress, TransportError
 from ingest.http import Fetched, Fetcher, build_client

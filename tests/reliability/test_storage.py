@@ -19,14 +19,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pages import LOREM, rss
 from pytest_httpserver import HTTPServer
 from sqlalchemy import event
 from sqlalchemy.pool import Pool
+from support.pages import LOREM, rss
 
-from digest import cli
-from digest.app import prepare_database
-from digest.settings import load_settings
+from digest.runtime import cli
+from digest.runtime.app import prepare_database
+from digest.runtime.settings import load_settings
 from ingest import corpus
 from ingest.verify import verify_corpus
 

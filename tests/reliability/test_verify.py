@@ -8,10 +8,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from pages import LOREM, article, rss
 from pytest_httpserver import HTTPServer
+from support.pages import LOREM, article, rss
 
-from digest import cli
+from digest.runtime import cli
 from ingest import corpus
 from ingest.verify import (
     DocumentRow,

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-from pages import rss
 from pytest_httpserver import HTTPServer
+from support.pages import rss
 
-from digest import cli
+from digest.runtime import cli
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 ORIGINAL = ROOT / "examples" / "demo-site" / "articles" / "back-pain-massage-therapy.html"
 SENTENCE = (
     "Since massage does not require medication or any invasive techniques, it is often used "

@@ -25,15 +25,15 @@ import sqlalchemy as sa
 import yaml
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
-from pages import LOREM, article, rss
-from ports import free_port
 from pytest_httpserver import HTTPServer
+from support.pages import LOREM, article, rss
+from support.ports import free_port
 from werkzeug import Request, Response
 
-from digest import cli
+from digest.runtime import cli
 from ingest import corpus
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 ARTICLES = 8
 PAGE_DELAY_S = 0.6
 
@@ -110,7 +110,7 @@ def write_config(tmp_path: Path, site: HTTPServer, smtp_port: int, **digest: Any
 def start(config: Path, log: Path) -> subprocess.Popen[bytes]:
     with log.open("ab") as output:  # the child keeps its own copy of the descriptor
         return subprocess.Popen(
-            [sys.executable, "-m", "digest.cli", "--config", str(config), "run"],
+            [sys.executable, "-m", "digest.runtime", "--config", str(config), "run"],
             cwd=ROOT,
             stdout=output,
             stderr=subprocess.STDOUT,
@@ -171,7 +171,7 @@ def test_daemon_ingests_delivers_survives_sigkill_and_stops_on_sigterm(
         wait_for(lambda: len(handler.messages) >= 1, 60, "a digest by mail", log)
 
         second = subprocess.run(
-            [sys.executable, "-m", "digest.cli", "--config", str(config), "run"],
+            [sys.executable, "-m", "digest.runtime", "--config", str(config), "run"],
             cwd=ROOT,
             capture_output=True,
             text=True,

@@ -13,10 +13,10 @@ from pathlib import Path
 import jinja2
 import pytest
 
-from digest.model import Digest, DigestItem, SourceFailure
-from digest.render import clean_text, is_http_url, make_environment, render_digest, truncate
+from digest.compose.model import Digest, DigestItem, SourceFailure
+from digest.compose.render import clean_text, is_http_url, make_environment, render_digest, truncate
 
-GOLDEN = Path(__file__).parents[1] / "data" / "golden"
+GOLDEN = Path(__file__).parents[3] / "tests" / "data" / "golden"
 CREATED = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 INVISIBLES = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200b\u200c\u200d\u2060\ufeff"
 

@@ -30,13 +30,14 @@ from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecution
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from digest import outbox, service
-from digest.app import App, open_app
-from digest.lock import DAEMON_LOCK, WRITER_LOCK, FileLock, lock_dir
-from digest.metrics import Metrics, MetricsServer
-from digest.schedule import WallClockCron, first_poll_at, missed_fire_time, parse_schedule
-from digest.schema import daemon_jobs
-from digest.settings import Settings, load_settings
+from digest.compose import outbox
+from digest.runtime import service
+from digest.runtime.app import App, open_app
+from digest.runtime.lock import DAEMON_LOCK, WRITER_LOCK, FileLock, lock_dir
+from digest.runtime.metrics import Metrics, MetricsServer
+from digest.runtime.migrations import daemon_jobs
+from digest.runtime.schedule import WallClockCron, first_poll_at, missed_fire_time, parse_schedule
+from digest.runtime.settings import Settings, load_settings
 from ingest.config import SourceConfig
 from ingest.errors import ConfigError
 from ingest.schema import sources

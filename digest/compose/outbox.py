@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from digest.claims.store import ClaimWindow, carry_claims
-from digest.model import ArchiveEntry, RenderedDigest
-from digest.schema import deliveries, digests
+from digest.compose.model import ArchiveEntry, RenderedDigest
+from digest.runtime.migrations import deliveries, digests
 from ingest.store import inserted_id
 
 MAX_BACKOFF = timedelta(hours=6)

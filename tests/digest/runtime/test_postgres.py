@@ -13,12 +13,12 @@ import yaml
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from demo_server import DemoSite
-from digest_config import digest_settings
-from ports import free_port
+from support.digest_config import digest_settings
+from support.ports import free_port
 
-from digest import cli
+from digest.runtime import cli
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 READERS = ["ann@example.net", "bob@example.net"]
 
 pytestmark = pytest.mark.postgres

@@ -14,9 +14,9 @@ from datetime import UTC, datetime
 
 import httpx
 
-from digest import schema as digest_schema
 from digest.claims.finder import Claim, find_claims
-from digest.settings import Settings
+from digest.runtime import migrations as digest_schema
+from digest.runtime.settings import Settings
 from ingest import schema
 from ingest.context import IngestContext, parse_in_process
 from ingest.db import Database, migrate, open_database

@@ -14,8 +14,8 @@ from typing import Final
 
 import jinja2
 
-from digest.model import ArchiveEntry, ArchiveSite, Digest, RenderedDigest, is_digest_key
-from digest.render import format_moment, headline, is_http_url
+from digest.compose.model import ArchiveEntry, ArchiveSite, Digest, RenderedDigest, is_digest_key
+from digest.compose.render import format_moment, headline, is_http_url
 from ingest.corpus import write_atomically
 
 INDEX_NAME: Final = "index.html"

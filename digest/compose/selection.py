@@ -13,7 +13,7 @@ from datetime import datetime
 
 from digest.claims.claim import CLAIM_TYPES, ClaimType
 from digest.claims.store import ClaimRef, ClaimRow
-from digest.model import Digest, DigestItem, SourceFailure
+from digest.compose.model import Digest, DigestItem, SourceFailure
 from ingest.config import parse_duration
 from ingest.store import ErrorRecord
 

@@ -21,12 +21,12 @@ from pathlib import Path
 import jinja2
 from sqlalchemy.engine import Connection
 
-from digest import archive, outbox, selection
-from digest.app import App
 from digest.claims import store as claimstore
-from digest.mail import make_message_id
-from digest.model import ArchiveSite, Digest, RenderedDigest, digest_key
-from digest.render import headline, make_environment, render_digest
+from digest.compose import archive, outbox, selection
+from digest.compose.model import ArchiveSite, Digest, RenderedDigest, digest_key
+from digest.compose.render import headline, make_environment, render_digest
+from digest.mail.smtp import make_message_id
+from digest.runtime.app import App
 from ingest import documents, store
 from ingest.corpus import write_atomically
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from digest.claims.store import ClaimRef
-from digest.model import DigestItem
-from digest.render import make_environment, render_digest
-from digest.selection import build_digest, choose_claims, window_for
+from digest.compose.model import DigestItem
+from digest.compose.render import make_environment, render_digest
+from digest.compose.selection import build_digest, choose_claims, window_for
 
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 

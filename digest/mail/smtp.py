@@ -39,8 +39,8 @@ from email.utils import format_datetime, getaddresses
 from pathlib import Path
 from typing import Final, Literal
 
-from digest.model import RenderedDigest, is_digest_key
-from digest.render import clean_text
+from digest.compose.model import RenderedDigest, is_digest_key
+from digest.compose.render import clean_text
 
 SUBJECT_LIMIT: Final = 200  # well under the 998-octet line limit once RFC 2047-encoded
 _HOST_RE: Final = re.compile(r"\A[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?\Z")

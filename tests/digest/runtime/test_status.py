@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 import yaml
 from demo_server import DemoSite
-from digest_config import digest_settings
-from ports import free_port
+from support.digest_config import digest_settings
+from support.ports import free_port
 
-from digest import cli
+from digest.runtime import cli
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def status(config: Path, capsys: pytest.CaptureFixture[str]) -> str:

@@ -19,12 +19,12 @@ import yaml
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from demo_server import DemoSite
-from digest_config import digest_settings
-from ports import free_port
+from support.digest_config import digest_settings
+from support.ports import free_port
 
-from digest import cli
+from digest.runtime import cli
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 READERS = ("ann@example.net", "bob@example.net")
 
 
@@ -199,9 +199,9 @@ def test_a_crash_after_recording_loses_nothing_pending(
 ) -> None:
     # `--no-email` stands in for a run that died between recording and sending: here the
     # digest is recorded with no deliveries at all, so build one that has them instead.
-    from digest import compiler
-    from digest.app import open_app
-    from digest.settings import load_settings
+    from digest.compose import compiler
+    from digest.runtime.app import open_app
+    from digest.runtime.settings import load_settings
 
     settings = load_settings(setup.config)
     with open_app(settings) as app:

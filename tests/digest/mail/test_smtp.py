@@ -21,9 +21,10 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
-from ports import free_port
+from support.ports import free_port
 
-from digest.mail import (
+from digest.compose.model import RenderedDigest
+from digest.mail.smtp import (
     Accepted,
     ConfigurationFailure,
     InvalidHeaderError,
@@ -34,7 +35,6 @@ from digest.mail import (
     make_message_id,
     send_message,
 )
-from digest.model import RenderedDigest
 
 SENDER = "claimwatch <digest@claims.example.org>"
 RECIPIENT = "reader@example.net"

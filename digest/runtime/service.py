@@ -16,11 +16,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 
-from digest.app import App
 from digest.claims import store as claimstore
 from digest.claims.finder import EXTRACTOR_VERSION, Claim
-from digest.compiler import CompileResult, make_digest
-from digest.delivery import DeliveryReport, send_due
+from digest.compose.compiler import CompileResult, make_digest
+from digest.mail.delivery import DeliveryReport, send_due
+from digest.runtime.app import App
 from ingest import store
 from ingest.errors import ExtractionError
 from ingest.pipeline import run_pass

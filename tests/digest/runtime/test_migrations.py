@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from digest import schema
+from digest.runtime import migrations as schema
 from ingest.db import migrate, open_database
 
 # The claims table as releases before the learned detector made it (schema version 2).

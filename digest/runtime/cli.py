@@ -17,15 +17,16 @@ from pathlib import Path
 
 from sqlalchemy.exc import OperationalError
 
-from digest import compiler, service
-from digest.app import open_app, prepare_database
 from digest.claims import store as claimstore
-from digest.daemon import run_daemon
-from digest.lock import WRITER_LOCK, LockBusy, held, lock_dir
-from digest.logs import configure_logging
-from digest.progress import IngestProgress
-from digest.settings import Settings, config_path, load_settings
-from digest.status import print_status
+from digest.compose import compiler
+from digest.runtime import service
+from digest.runtime.app import open_app, prepare_database
+from digest.runtime.daemon import run_daemon
+from digest.runtime.lock import WRITER_LOCK, LockBusy, held, lock_dir
+from digest.runtime.logs import configure_logging
+from digest.runtime.progress import IngestProgress
+from digest.runtime.settings import Settings, config_path, load_settings
+from digest.runtime.status import print_status
 from ingest import verify
 from ingest.errors import ConfigError
 from ingest.reports import IngestReport
@@ -297,7 +298,3 @@ def report_json(report: IngestReport, corpus_dir: Path) -> dict[str, object]:
             for s in report.sources
         ],
     }
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

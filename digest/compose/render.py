@@ -25,7 +25,7 @@ import css_inline
 import jinja2
 
 from digest.claims.claim import ClaimType
-from digest.model import Digest, DigestItem, RenderedDigest, SourceFailure
+from digest.compose.model import Digest, DigestItem, RenderedDigest, SourceFailure
 
 # Limits in characters, chosen for readability, not calibrated: a 600-character quote is
 # about four long sentences (claims are single sentences; anything longer is an extraction

@@ -9,9 +9,9 @@ from pathlib import Path
 import jinja2
 import pytest
 
-from digest.archive import archive_entry, render_atom, write_digest_page, write_index
-from digest.model import ArchiveEntry, ArchiveSite, Digest, RenderedDigest, digest_key
-from digest.render import make_environment
+from digest.compose.archive import archive_entry, render_atom, write_digest_page, write_index
+from digest.compose.model import ArchiveEntry, ArchiveSite, Digest, RenderedDigest, digest_key
+from digest.compose.render import make_environment
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 SITE = ArchiveSite(base_url="https://example.org/claims/", title="Massage & back-pain claims")

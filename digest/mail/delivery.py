@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
 
-from digest import outbox
-from digest.app import App
-from digest.mail import (
+from digest.compose import outbox
+from digest.compose.model import RenderedDigest
+from digest.mail.smtp import (
     Accepted,
     ConfigurationFailure,
     DeliveryOutcome,
@@ -27,8 +27,8 @@ from digest.mail import (
     build_message,
     send_message,
 )
-from digest.model import RenderedDigest
-from digest.settings import EmailConfig
+from digest.runtime.app import App
+from digest.runtime.settings import EmailConfig
 
 log = logging.getLogger(__name__)
 

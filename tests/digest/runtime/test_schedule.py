@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from digest.schedule import (
+from digest.runtime.schedule import (
     WallClockCron,
     fire_times,
     first_poll_at,
