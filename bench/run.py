@@ -572,8 +572,8 @@ def build_claims_db(folder: Path, shared: Path, claims: int, per_doc: int) -> Pa
     document is marked as extracted by the current extractor version)."""
     import sqlalchemy as sa
 
+    from digest.claims import schema as dschema
     from digest.claims.finder import EXTRACTOR_VERSION
-    from digest.runtime import migrations as dschema
     from digest.runtime.app import prepare_database
     from digest.runtime.settings import load_settings
     from ingest import schema
@@ -595,7 +595,7 @@ def build_claims_db(folder: Path, shared: Path, claims: int, per_doc: int) -> Pa
         "practice_training",
         "cause_prevalence",
     ]
-    evidence = ["", "", "trial", "review", "study", "expert", "trial review"]
+    evidence = ["", "", "study", "statistic", "expert", "expert study", "statistic study"]
     now = datetime.now(UTC)
     n_docs = max(1, claims // per_doc)
     n_sources = 50

@@ -17,7 +17,7 @@ from sqlalchemy.sql.selectable import NamedFromClause
 
 from digest.claims.finder import Claim
 from digest.claims.grouping import ClaimIndex
-from digest.runtime.migrations import claim_state, claims, digest_claims
+from digest.claims.schema import claim_state, claims
 from ingest.schema import documents, sources
 
 
@@ -216,11 +216,11 @@ def claim_refs(conn: Connection, window: ClaimWindow) -> list[ClaimRef]:
     ]
 
 
-def carry_claims(conn: Connection, digest_id: int, window: ClaimWindow) -> None:
-    """Record the window's claims as carried by the digest, in the database itself: at
-    100,000 claims, sending the ids back row by row took most of a second."""
-    carried = _in_window(window, sa.literal(digest_id, sa.Integer), claims.c.id)
-    conn.execute(digest_claims.insert().from_select(["digest_id", "claim_id"], carried))
+def claim_ids_in(window: ClaimWindow, *leading: Any) -> sa.Select[Any]:
+    """A query of the window's claim ids, after the `leading` columns: for a caller that
+    records them in the database itself (at 100,000 claims, sending the ids back row by row
+    took most of a second)."""
+    return _in_window(window, *leading, claims.c.id)
 
 
 def claim_rows_by_id(conn: Connection, ids: Sequence[int]) -> list[ClaimRow]:

@@ -15,9 +15,9 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from digest.claims.store import ClaimWindow, carry_claims
+from digest.claims.store import ClaimWindow, claim_ids_in
 from digest.compose.model import ArchiveEntry, RenderedDigest
-from digest.runtime.migrations import deliveries, digests
+from digest.compose.schema import deliveries, digest_claims, digests
 from ingest.store import inserted_id
 
 MAX_BACKOFF = timedelta(hours=6)
@@ -100,7 +100,8 @@ def record_digest(conn: Connection, new: NewDigest) -> int:
             )
         )
     )
-    carry_claims(conn, digest_id, new.carried)
+    carried = claim_ids_in(new.carried, sa.literal(digest_id, sa.Integer))
+    conn.execute(digest_claims.insert().from_select(["digest_id", "claim_id"], carried))
     for recipient, message_id in new.recipients:
         conn.execute(
             deliveries.insert().values(

@@ -33,9 +33,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 from digest.compose import outbox
 from digest.runtime import service
 from digest.runtime.app import App, open_app
+from digest.runtime.jobs import daemon_jobs
 from digest.runtime.lock import DAEMON_LOCK, WRITER_LOCK, FileLock, lock_dir
 from digest.runtime.metrics import Metrics, MetricsServer
-from digest.runtime.migrations import daemon_jobs
 from digest.runtime.schedule import WallClockCron, first_poll_at, missed_fire_time, parse_schedule
 from digest.runtime.settings import Settings, load_settings
 from ingest.config import SourceConfig

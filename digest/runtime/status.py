@@ -15,9 +15,10 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.engine import Connection
 
+from digest.claims.schema import claims
 from digest.compose import outbox
 from digest.runtime.app import App
-from digest.runtime.migrations import claims, daemon_jobs
+from digest.runtime.jobs import daemon_jobs
 from ingest.config import SourceConfig
 from ingest.schema import documents, sources
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from digest.runtime import migrations as schema
+from digest.claims.schema import claims
+from digest.runtime import migrations
 from ingest.db import migrate, open_database
 
 # The claims table as releases before the learned detector made it (schema version 2).
@@ -33,7 +34,7 @@ def _columns(url: str) -> set[str]:
 def _upgrade_a_version_2_database(url: str) -> None:
     db = open_database(url)
     try:
-        migrate(db, schema.COMPONENT, schema.MIGRATIONS[:0])  # creates the version table
+        migrate(db, migrations.COMPONENT, migrations.MIGRATIONS[:0])  # creates the version table
         with db.write() as conn:
             conn.exec_driver_sql(_V2_CLAIMS)
             conn.exec_driver_sql(
@@ -43,11 +44,11 @@ def _upgrade_a_version_2_database(url: str) -> None:
             conn.exec_driver_sql(
                 "INSERT INTO schema_version (component, version) VALUES ('digest', 2)"
             )
-        assert migrate(db, schema.COMPONENT, schema.MIGRATIONS) == 3
+        assert migrate(db, migrations.COMPONENT, migrations.MIGRATIONS) == 3
         with db.read() as conn:
-            rows = conn.execute(sa.select(schema.claims.c.id, schema.claims.c.confidence))
+            rows = conn.execute(sa.select(claims.c.id, claims.c.confidence))
             assert [tuple(row) for row in rows] == [(1, 1.0)]  # older claims: confidence 1
-        assert migrate(db, schema.COMPONENT, schema.MIGRATIONS) == 3  # again: nothing to do
+        assert migrate(db, migrations.COMPONENT, migrations.MIGRATIONS) == 3  # again: nothing to do
     finally:
         db.dispose()
 
@@ -65,7 +66,7 @@ def test_a_fresh_database_has_the_current_shape(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'new.db'}"
     db = open_database(url)
     try:
-        migrate(db, schema.COMPONENT, schema.MIGRATIONS)
+        migrate(db, migrations.COMPONENT, migrations.MIGRATIONS)
     finally:
         db.dispose()
     assert "confidence" in _columns(url)
