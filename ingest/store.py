@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ingest.config import SourceConfig
+from ingest.feeds import FeedEntry
 from ingest.http import Validators
 from ingest.schema import entries, errors, pages, sources
 
@@ -172,17 +174,14 @@ def record_error(
 
 
 def add_entries(
-    conn: Connection,
-    source_id: int,
-    feed_entries: list[tuple[str, str, str, str, datetime | None]],
-    now: datetime,
+    conn: Connection, source_id: int, feed_entries: Sequence[FeedEntry], now: datetime
 ) -> tuple[int, int]:
-    """Record entries (key, link, canonical, title, published) not yet known for this source,
-    each pointing at the page of its canonical URL (created pending if new). Returns how many
-    entries were new, and how many of those pointed at a page already known (duplicates)."""
+    """Record the entries not yet known for this source, each pointing at the page of its
+    canonical URL (created pending if new). Returns how many entries were new, and how many
+    of those pointed at a page already known (duplicates)."""
     added = known_pages = 0
-    for key, link, canonical, title, published in feed_entries:
-        key_hash = url_key(key)
+    for entry in feed_entries:
+        key_hash = url_key(entry.key)
         known = conn.execute(
             sa.select(entries.c.id).where(
                 entries.c.source_id == source_id, entries.c.key_hash == key_hash
@@ -190,16 +189,16 @@ def add_entries(
         ).first()
         if known is not None:
             continue
-        page_id, existed = _page_for(conn, canonical, now)
+        page_id, existed = _page_for(conn, entry.canonical, now)
         known_pages += existed
         conn.execute(
             entries.insert().values(
                 source_id=source_id,
                 key_hash=key_hash,
-                key=key,
-                link=link,
-                title=title,
-                published=published,
+                key=entry.key,
+                link=entry.link,
+                title=entry.title,
+                published=entry.published,
                 page_id=page_id,
                 first_seen_at=now,
             )

@@ -6,7 +6,6 @@ the App and calls one service function. Exit codes: 0 ok; 1 ran but some sources
 from __future__ import annotations
 
 import argparse
-import errno
 import json
 import logging
 import sys
@@ -14,8 +13,6 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
-
-from sqlalchemy.exc import OperationalError
 
 from digest.claims import store as claimstore
 from digest.compose import compiler
@@ -28,7 +25,7 @@ from digest.runtime.progress import IngestProgress
 from digest.runtime.settings import Settings, config_path, load_settings
 from digest.runtime.status import print_status
 from ingest import verify
-from ingest.errors import ConfigError
+from ingest.errors import ConfigError, StorageError
 from ingest.reports import IngestReport
 
 log = logging.getLogger(__name__)
@@ -120,20 +117,12 @@ def run_handler(
 ) -> int:
     """Run one command; storage that stops working under it (a full disk or database, a lock
     held past the busy timeout, an I/O error) ends it with one line and exit code 1. What was
-    committed stays; a file whose row was refused is removed (see `ingest.store`)."""
+    committed stays; a file whose row was refused is removed (see `ingest.documents`)."""
     try:
         return handler(settings, args)
-    except OperationalError as exc:
-        reason: object = exc.orig
-    except OSError as exc:
-        if exc.errno not in STORAGE_ERRNOS:
-            raise
-        reason = exc
-    print(f"claimwatch: {args.command} stopped: storage failed: {reason}", file=sys.stderr)
-    return EXIT_SOURCES_FAILED
-
-
-STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EIO})
+    except StorageError as exc:
+        print(f"claimwatch: {args.command} stopped: storage failed: {exc}", file=sys.stderr)
+        return EXIT_SOURCES_FAILED
 
 
 WRITING_COMMANDS = frozenset({"ingest", "claims", "digest"})
@@ -190,8 +179,8 @@ def run_claims(settings: Settings, args: argparse.Namespace) -> int:
     print(
         f"{report.documents} documents read: {report.claims} claims, {report.anecdotes} anecdotes"
     )
-    for error in report.errors:
-        print(f"error: {error}", file=sys.stderr)
+    for failure in report.failures:
+        print(f"error: {failure}", file=sys.stderr)
     return EXIT_OK
 
 

@@ -269,7 +269,7 @@ class Daemon:
         threading.Thread(target=self._shutdown, name="claimwatch-stop", daemon=True).start()
 
     def _shutdown(self) -> None:
-        self._current_app().stop_extraction()  # a page in extraction stays pending
+        self._current_app().workers.kill()  # a page in extraction stays pending
         self.scheduler.shutdown(wait=True)
 
     def _on_reload(self, signum: int, frame: FrameType | None) -> None:

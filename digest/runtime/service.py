@@ -15,6 +15,7 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
+from typing import Literal
 
 from digest.claims import store as claimstore
 from digest.claims.finder import EXTRACTOR_VERSION, Claim
@@ -30,11 +31,26 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ClaimsFailure:
+    """Why one document's claims could not be found: its corpus file could not be read, or
+    the worker gave no answer (out of time). Recorded; the document is marked done."""
+
+    file: str
+    kind: Literal["unreadable", "no_answer"]
+    detail: str
+
+    def __str__(self) -> str:
+        if self.kind == "unreadable":
+            return f"cannot read corpus file {self.file}: {self.detail}"
+        return f"claim finding failed for {self.file}: {self.detail}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ClaimsReport:
     documents: int
     claims: int
     anecdotes: int
-    errors: tuple[str, ...] = ()
+    failures: tuple[ClaimsFailure, ...] = ()
 
 
 def ingest(app: App, *, only: str | None = None, observer: Observer | None = None) -> IngestReport:
@@ -55,59 +71,69 @@ def digest(app: App, *, send_email: bool = True) -> tuple[CompileResult, Deliver
 
 
 def extract_claims(app: App, *, redo_all: bool = False) -> ClaimsReport:
-    """Claims for documents without any from this extractor version (all with `redo_all`)."""
+    """Claims for documents without any from this extractor version (all with `redo_all`).
+
+    A document whose file cannot be read, or whose claims take longer than the time limit, is
+    recorded as an error and marked done (one bad file must not stall every later run). A
+    bug (`WorkerCrash`) propagates with nothing recorded for its document, which stays to do;
+    so does every document not finished when the service is asked to stop."""
     with app.db.read() as conn:
         todo = claimstore.documents_needing_claims(conn, EXTRACTOR_VERSION, redo_all=redo_all)
         if not todo:  # the index of every stored claim is only worth loading for new ones
             return ClaimsReport(documents=0, claims=0, anecdotes=0)
         index = claimstore.load_index(conn, exclude=[doc.id for doc in todo])
     totals = {"claim": 0, "anecdote": 0}
-    errors: list[str] = []
-    # Claims are found in the worker processes, `app.workers` documents at a time; they are
-    # stored (and grouped) here, one document per transaction, in corpus order.
-    with ThreadPoolExecutor(app.workers, thread_name_prefix="claimwatch-claims") as threads:
+    failures: list[ClaimsFailure] = []
+    done = 0
+    # Claims are found in the worker processes, `app.workers.size` documents at a time; they
+    # are stored (and grouped) here, one document per transaction, in corpus order.
+    with ThreadPoolExecutor(app.workers.size, thread_name_prefix="claimwatch-claims") as threads:
         for doc, found in zip(todo, threads.map(partial(_find, app), todo), strict=True):
-            if isinstance(found, str):
-                errors.append(_record_failure(app, doc, found))
+            if app.should_stop():  # a worker killed at shutdown is no verdict on the document
+                break
+            if isinstance(found, ClaimsFailure):
+                failures.append(_record_failure(app, found))
                 found = ()
             with app.db.write() as conn:
                 claimstore.replace_claims(
                     conn, doc.id, found, version=EXTRACTOR_VERSION, index=index, now=app.clock()
                 )
+            done += 1
             for claim in found:
                 totals[claim.kind] += 1
-    log.info("claims: %d documents, %d claims, %d anecdotes", len(todo), *totals.values())
+    log.info("claims: %d documents, %d claims, %d anecdotes", done, *totals.values())
     return ClaimsReport(
-        documents=len(todo),
+        documents=done,
         claims=totals["claim"],
         anecdotes=totals["anecdote"],
-        errors=tuple(errors),
+        failures=tuple(failures),
     )
 
 
-def _find(app: App, doc: claimstore.DocumentRef) -> tuple[Claim, ...] | str:
-    """The document's claims, or why they could not be found (recorded, not raised)."""
+def _find(app: App, doc: claimstore.DocumentRef) -> tuple[Claim, ...] | ClaimsFailure:
+    """The document's claims, or why they could not be found (a value: recorded, not raised).
+    Nothing is read once the service is asked to stop."""
+    if app.should_stop():
+        return ()
     path = app.settings.corpus_dir / doc.file
     try:
-        return app.find_claims(path.read_text(encoding="utf-8"))
+        return app.workers.find_claims(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
-        return f"cannot read corpus file {doc.file}: {exc}"
+        return ClaimsFailure(file=doc.file, kind="unreadable", detail=str(exc))
     except ExtractionError as exc:
-        return f"claim finding failed for {doc.file}: {exc}"
+        return ClaimsFailure(file=doc.file, kind="no_answer", detail=str(exc))
 
 
-def _record_failure(app: App, doc: claimstore.DocumentRef, message: str) -> str:
-    """Recorded as an error; the document is marked done (with no claims) so that one bad
-    file does not stall every later run."""
-    log.error("claims: %s", message)
+def _record_failure(app: App, failure: ClaimsFailure) -> ClaimsFailure:
+    log.error("claims: %s", failure)
     with app.db.write() as conn:
         store.record_error(
             conn,
             source_id=None,
             stage="claims",
             kind="claims",
-            url=doc.file,
-            message=message,
+            url=failure.file,
+            message=str(failure),
             now=app.clock(),
         )
-    return message
+    return failure
