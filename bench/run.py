@@ -431,7 +431,7 @@ def _digest_phases_main(out_json: str, config: str) -> int:
         t = time.perf_counter()
         service.extract_claims(app)  # what digest() runs first (repeats the two above)
         phases["extract_claims (as digest() runs it)"] = time.perf_counter() - t
-        env = compiler.environment(app)
+        ctx = app.compose_context()
         with app.db.read() as conn:
             t = time.perf_counter()
             last_seq = documents.next_seq(conn) - 1
@@ -448,25 +448,25 @@ def _digest_phases_main(out_json: str, config: str) -> int:
                 )
             t = time.perf_counter()
             try:
-                compiled = compiler.compile_digest(conn, app, env)
-                phases[f"compile_digest total ({len(compiled.digest.items)} items)"] = (
+                draft = compiler.next_draft(conn, ctx)
+                phases[f"next_draft total ({len(draft.digest.items)} items)"] = (
                     time.perf_counter() - t
                 )
-                from digest.compose.render import render_digest
+                from digest.compose.render import render
 
                 t = time.perf_counter()
-                rendered = render_digest(compiled.digest, env)
-                phases[f"render_digest alone (html {len(rendered.html) / 1e6:.1f} MB)"] = (
+                rendered = render(draft.digest, ctx.templates)
+                phases[f"render alone (html {len(rendered.html) / 1e6:.1f} MB)"] = (
                     time.perf_counter() - t
                 )
             except Exception as exc:  # noqa: BLE001
-                phases[f"compile_digest FAILED: {type(exc).__name__}: {str(exc)[:80]}"] = (
+                phases[f"next_draft FAILED: {type(exc).__name__}: {str(exc)[:80]}"] = (
                     time.perf_counter() - t
                 )
         t = time.perf_counter()
         try:
-            compiler.make_digest(app, send_email=False)
-            phases["make_digest (compile + record + archive)"] = time.perf_counter() - t
+            compiler.make_digest(ctx, send_email=False)
+            phases["make_digest (draft + record + archive)"] = time.perf_counter() - t
         except Exception as exc:  # noqa: BLE001
             phases[f"make_digest FAILED: {type(exc).__name__}: {str(exc)[:80]}"] = (
                 time.perf_counter() - t

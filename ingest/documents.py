@@ -105,6 +105,10 @@ def store_document(
     )
 
 
+def count_documents(conn: Connection) -> int:
+    return int(conn.execute(sa.select(sa.func.count()).select_from(documents)).scalar_one())
+
+
 def next_seq(conn: Connection) -> int:
     current = conn.execute(sa.select(sa.func.max(documents.c.seq))).scalar()
     return 0 if current is None else int(current) + 1

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 from ingest.config import SourceConfig
 from ingest.feeds import FeedEntry
 from ingest.http import Validators
-from ingest.schema import entries, errors, pages, sources
+from ingest.schema import documents, entries, errors, pages, sources
 
 log = logging.getLogger(__name__)
 
@@ -302,3 +302,45 @@ def errors_since(conn: Connection, since: datetime | None) -> list[ErrorRecord]:
         )
         for row in conn.execute(query).mappings()
     ]
+
+
+# --- what `status` shows, and the daemon reads ---------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SourceOverview:
+    """A stored source as `claimwatch status` shows it."""
+
+    name: str
+    url: str
+    last_success: datetime | None
+    last_error: str | None
+    last_error_at: datetime | None
+    failures: int
+    documents: int
+    disabled_reason: str | None
+
+
+def source_overviews(conn: Connection) -> list[SourceOverview]:
+    """Every stored source (configured or not any more), by name, with its document count."""
+    query = sa.select(documents.c.source_id, sa.func.count()).group_by(documents.c.source_id)
+    counts: dict[int, int] = {int(sid): int(n) for sid, n in conn.execute(query)}
+    return [
+        SourceOverview(
+            name=row.name,
+            url=row.current_url,
+            last_success=row.last_success_at,
+            last_error=row.last_error,
+            last_error_at=row.last_error_at,
+            failures=row.consecutive_failures,
+            documents=counts.get(row.id, 0),
+            disabled_reason=row.disabled_reason,
+        )
+        for row in conn.execute(sa.select(sources).order_by(sources.c.name))
+    ]
+
+
+def last_attempts(conn: Connection) -> dict[str, datetime | None]:
+    """When each stored source's feed was last polled (None: never), by source name."""
+    query = sa.select(sources.c.name, sources.c.last_attempt_at)
+    return {str(name): at for name, at in conn.execute(query)}

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-from digest.claims.claim import ClaimType
+from digest.claims.claim import ClaimType, Evidence
 
 # "2026-11-23-0800": names the archive page and appears in Message-IDs, so it is checked
 # before it reaches a file name or a header.
@@ -29,7 +29,7 @@ class DigestItem:
     type: ClaimType
     hedged: bool
     negated: bool
-    evidence: tuple[str, ...]  # a subset of "study", "expert", "statistic"
+    evidence: tuple[Evidence, ...]
     also_in: int  # number of OTHER sources/documents carrying the same claim group
 
 

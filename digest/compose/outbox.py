@@ -45,13 +45,12 @@ class PendingDelivery:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class NewDigest:
-    """What `record_digest` writes."""
+    """What `record` writes."""
 
     key: str
     created_at: datetime
     since: datetime | None
-    watermark_seq: int
-    carried: ClaimWindow
+    carried: ClaimWindow  # its up_to_seq is the digest's watermark
     claim_count: int  # claims in `carried`
     article_count: int
     source_count: int
@@ -81,7 +80,7 @@ def key_taken(conn: Connection, key: str) -> bool:
     return conn.execute(sa.select(digests.c.id).where(digests.c.key == key)).first() is not None
 
 
-def record_digest(conn: Connection, new: NewDigest) -> int:
+def record(conn: Connection, new: NewDigest) -> int:
     """The digest, the claims it carries and one pending delivery per recipient, together."""
     digest_id = inserted_id(
         conn.execute(
@@ -89,7 +88,7 @@ def record_digest(conn: Connection, new: NewDigest) -> int:
                 key=new.key,
                 created_at=new.created_at,
                 since=new.since,
-                watermark_seq=new.watermark_seq,
+                watermark_seq=new.carried.up_to_seq,
                 claim_count=new.claim_count,
                 article_count=new.article_count,
                 source_count=new.source_count,

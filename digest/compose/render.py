@@ -18,7 +18,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Final
+from typing import Final, Literal
 from urllib.parse import urlsplit
 
 import css_inline
@@ -109,12 +109,15 @@ def plural(count: int, singular: str, plural_form: str | None = None) -> str:
     return f"{count} {word}"
 
 
+BadgeKind = Literal["hedged", "negated", "evidence", "none"]
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Badge:
     """A small label next to a claim; `kind` selects its style."""
 
     label: str
-    kind: str  # "hedged", "negated", "evidence", "none"
+    kind: BadgeKind
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -194,7 +197,7 @@ def make_environment(templates_dir: Path | None) -> jinja2.Environment:
     return env
 
 
-def render_digest(digest: Digest, env: jinja2.Environment) -> RenderedDigest:
+def render(digest: Digest, env: jinja2.Environment) -> RenderedDigest:
     """Subject, HTML (CSS inlined, dark-mode rules kept) and text of one digest."""
     view = digest_view(digest)
     html = env.get_template("digest.html.j2").render(d=view)

@@ -1,7 +1,7 @@
 """Deciding what a digest carries: the window after the previous digest (or the first-run
 setting), claims collapsed by group with "also in N", and the failures to report.
 
-Pure: no I/O. The service reads the rows and hands them in.
+Pure: no I/O. The compiler reads the rows and hands them in.
 """
 
 from __future__ import annotations
@@ -11,45 +11,27 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from digest.claims.claim import CLAIM_TYPES, ClaimType
-from digest.claims.store import ClaimRef, ClaimRow
+from digest.claims.store import ClaimRef, ClaimRow, ClaimWindow
 from digest.compose.model import Digest, DigestItem, SourceFailure
 from ingest.config import parse_duration
 from ingest.store import ErrorRecord
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Window:
-    """Claims of documents numbered after `after_seq` (and, on a first run with a duration,
-    entered since `since`), up to `watermark_seq`; failures recorded since `failures_since`."""
-
-    after_seq: int
-    watermark_seq: int
-    since: datetime | None
-    failures_since: datetime | None
-
-
 def window_for(
-    *,
-    previous_watermark: int | None,
-    previous_at: datetime | None,
-    first_run: str,
-    now: datetime,
-    max_seq: int,
-) -> Window:
+    *, previous_watermark: int | None, first_run: str, now: datetime, max_seq: int
+) -> ClaimWindow:
+    """The claims the next digest carries: those of documents after the previous digest's
+    watermark, or on a first run as `first_run` says (all, none, or entered in a duration
+    back from now); up to the last document stored (`max_seq`)."""
     if previous_watermark is not None:
-        return Window(
-            after_seq=previous_watermark,
-            watermark_seq=max(max_seq, previous_watermark),
-            since=None,
-            failures_since=previous_at,
+        return ClaimWindow(
+            since=None, after_seq=previous_watermark, up_to_seq=max(max_seq, previous_watermark)
         )
     if first_run == "all":
-        return Window(after_seq=-1, watermark_seq=max_seq, since=None, failures_since=None)
+        return ClaimWindow(since=None, after_seq=-1, up_to_seq=max_seq)
     if first_run == "none":
-        return Window(after_seq=max_seq, watermark_seq=max_seq, since=now, failures_since=now)
-    start = now - parse_duration(first_run)
-    return Window(after_seq=-1, watermark_seq=max_seq, since=start, failures_since=start)
+        return ClaimWindow(since=now, after_seq=max_seq, up_to_seq=max_seq)
+    return ClaimWindow(since=now - parse_duration(first_run), after_seq=-1, up_to_seq=max_seq)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -94,14 +76,13 @@ def digest_items(
 
 
 def to_item(row: ClaimRow, also_in: int) -> DigestItem:
-    claim_type: ClaimType = row.type if row.type in CLAIM_TYPES else "efficacy"  # type: ignore[assignment]
     return DigestItem(
         quote=row.quote,
         doc_title=row.title,
         url=row.url,
         source=row.source,
         published=row.published or row.first_seen_at,
-        type=claim_type,
+        type=row.type,
         hedged=row.hedged,
         negated=row.negated,
         evidence=row.evidence,
@@ -130,7 +111,7 @@ def source_failures(records: Sequence[ErrorRecord]) -> tuple[SourceFailure, ...]
     )
 
 
-def build_digest(
+def assemble(
     *,
     key: str,
     created_at: datetime,

@@ -1,8 +1,9 @@
-"""The mail edge: build a digest message and send it over SMTP, reporting the outcome as data.
+"""The SMTP edge: send one message in one session and report the outcome as data; the
+mailer the composition root builds from `digest.email.smtp`, and those settings.
 
-`build_message` and `make_message_id` are pure. `send_message` is the only I/O: one SMTP
-session per call, no module-level connections or state. Does not decide what to send or
-when to retry (the outbox does, from the outcome).
+`send_message` is the only I/O: one SMTP session per call, no module-level connections or
+state. Does not build messages (`message`) nor decide what to send or when to retry
+(`delivery` does, from the outcome).
 
 Outcomes of `send_message` (a value, never an exception, for anything the network does):
 
@@ -16,48 +17,23 @@ Outcomes of `send_message` (a value, never an exception, for anything the networ
                                 environment or rejected (5xx to AUTH), STARTTLS or AUTH not
                                 offered by the server, certificate not trusted. Keep the
                                 message; it will go once the settings are fixed.
-
-Exceptions, raised only for bad input from our own code or configuration:
-
-    MailError
-     └── InvalidHeaderError     an address, Message-ID, List-Id or unsubscribe value that
-                                is not a single clean header value
 """
 
 from __future__ import annotations
 
-import hashlib
-import re
 import smtplib
 import ssl
 from collections.abc import Mapping
 from contextlib import closing
 from dataclasses import dataclass
-from datetime import datetime
 from email.message import EmailMessage
-from email.utils import format_datetime, getaddresses
+from email.utils import getaddresses
 from pathlib import Path
-from typing import Final, Literal
+from typing import Literal
 
-from digest.compose.model import RenderedDigest, is_digest_key
-from digest.compose.render import clean_text
+from pydantic import Field, model_validator
 
-SUBJECT_LIMIT: Final = 200  # well under the 998-octet line limit once RFC 2047-encoded
-_HOST_RE: Final = re.compile(r"\A[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?\Z")
-_HEADER_BAD_RE: Final = re.compile(r"[\x00-\x1f\x7f]")
-
-
-class MailError(Exception):
-    """Base of the mail exceptions (bad input from our own code or configuration)."""
-
-
-class InvalidHeaderError(MailError, ValueError):
-    """A header value that is not one clean line of the expected shape."""
-
-    def __init__(self, header: str, value: str) -> None:
-        super().__init__(f"invalid {header} header value: {value!r}")
-        self.header = header
-        self.value = value
+from ingest.config import StrictModel
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -90,96 +66,39 @@ class ConfigurationFailure:
 DeliveryOutcome = Accepted | TemporaryFailure | PermanentFailure | ConfigurationFailure
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SmtpSettings:
-    """How to reach the SMTP server. Credentials are never stored here, only the names of the
-    environment variables that hold them (both or neither)."""
+class SmtpConfig(StrictModel):
+    """How to reach the SMTP server (`digest.email.smtp`). Credentials are never held here,
+    only the names of the environment variables that hold them (both or neither)."""
 
-    host: str
-    port: int
+    host: str = "127.0.0.1"
+    port: int = Field(default=25, ge=1, le=65535)
     security: Literal["none", "starttls", "ssl"] = "starttls"
-    username_env: str | None = None
+    username_env: str | None = None  # name of the env var holding the login, never the login
     password_env: str | None = None
-    timeout_s: float = 30.0
-    ca_file: Path | None = None  # trust this CA (PEM) instead of the system's
+    timeout_s: float = Field(default=30.0, gt=0, le=600)
+    ca_file: Path | None = None  # PEM file of a private CA to trust instead of the system's
 
-    def __post_init__(self) -> None:
+    @model_validator(mode="after")
+    def _login_names_together(self) -> SmtpConfig:
         if (self.username_env is None) != (self.password_env is None):
-            raise ValueError("SMTP username_env and password_env must be given together")
+            raise ValueError("username_env and password_env must be given together")
+        return self
 
 
-def make_message_id(digest_key: str, recipient: str, domain: str) -> str:
-    """`<claimwatch.{key}.{sha256(recipient)[:16]}@{domain}>`: the same for a digest and
-    recipient however often it is built, so a resend is recognisable as the same message."""
-    if not is_digest_key(digest_key):
-        raise InvalidHeaderError("Message-ID", digest_key)
-    if not _HOST_RE.match(domain):
-        raise InvalidHeaderError("Message-ID", domain)
-    tag = hashlib.sha256(recipient.strip().lower().encode("utf-8")).hexdigest()[:16]
-    return f"<claimwatch.{digest_key}.{tag}@{domain}>"
+class SmtpMailer:
+    """Sends each message in its own SMTP session, with the login read from `environ` at
+    send time (so a fixed environment takes effect without a restart)."""
 
+    def __init__(self, config: SmtpConfig, environ: Mapping[str, str]) -> None:
+        self.config = config
+        self._environ = environ
 
-def build_message(
-    rendered: RenderedDigest,
-    *,
-    sender: str,
-    recipient: str,
-    message_id: str,
-    list_id: str,
-    unsubscribe: str | None,
-    date: datetime,
-) -> EmailMessage:
-    """A multipart/alternative message (text, then HTML) with list headers (RFC 2369, 2919)."""
-    message = EmailMessage()
-    message["From"] = checked_address("From", sender)
-    message["To"] = checked_address("To", recipient)
-    message["Subject"] = clean_text(rendered.subject, SUBJECT_LIMIT)
-    message["Date"] = format_datetime(checked_date(date))
-    message["Message-ID"] = checked_line("Message-ID", message_id, r"<[^<>@\s]+@[^<>@\s]+>")
-    message["List-Id"] = checked_line("List-Id", list_id, r"(?:[^<>]*\s)?<[^<>\s]+\.[^<>\s]+>")
-    message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies to digests
-    add_unsubscribe(message, unsubscribe)
-    message.set_content(rendered.text)
-    message.add_alternative(rendered.html, subtype="html")
-    return message
-
-
-def checked_line(header: str, value: str, pattern: str) -> str:
-    """`value` if it is one line matching `pattern` exactly, else InvalidHeaderError."""
-    if _HEADER_BAD_RE.search(value) or not re.fullmatch(pattern, value):
-        raise InvalidHeaderError(header, value)
-    return value
-
-
-def checked_address(header: str, value: str) -> str:
-    """`value` if it holds exactly one plausible address (`a@b` or `Name <a@b>`)."""
-    parsed = getaddresses([value]) if not _HEADER_BAD_RE.search(value) else []
-    if len(parsed) != 1 or "@" not in parsed[0][1]:
-        raise InvalidHeaderError(header, value)
-    return value
-
-
-def checked_date(date: datetime) -> datetime:
-    """`date` if it has a time zone (a mail Date must say its offset)."""
-    if date.tzinfo is None or date.utcoffset() is None:
-        raise InvalidHeaderError("Date", repr(date))
-    return date
-
-
-def add_unsubscribe(message: EmailMessage, unsubscribe: str | None) -> None:
-    """List-Unsubscribe for a mailto: address (or a bare one); for an https URL also
-    List-Unsubscribe-Post, since RFC 8058 one-click only works over HTTPS POST."""
-    if unsubscribe is None:
-        return
-    target = unsubscribe if ":" in unsubscribe else f"mailto:{unsubscribe}"
-    pattern = r"(?:mailto:[^<>\s@]+@[^<>\s@]+|https://[^<>\s]+)"
-    message["List-Unsubscribe"] = f"<{checked_line('List-Unsubscribe', target, pattern)}>"
-    if target.startswith("https://"):
-        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    def send(self, message: EmailMessage) -> DeliveryOutcome:
+        return send_message(message, self.config, environ=self._environ)
 
 
 def send_message(
-    message: EmailMessage, settings: SmtpSettings, *, environ: Mapping[str, str]
+    message: EmailMessage, settings: SmtpConfig, *, environ: Mapping[str, str]
 ) -> DeliveryOutcome:
     """Send one message in one SMTP session; classify whatever happens as an outcome.
 
@@ -205,7 +124,7 @@ def send_message(
 
 
 def read_credentials(
-    settings: SmtpSettings, environ: Mapping[str, str]
+    settings: SmtpConfig, environ: Mapping[str, str]
 ) -> tuple[str, str] | ConfigurationFailure | None:
     """(username, password) from the environment, None without login, or why not."""
     if settings.username_env is None or settings.password_env is None:
@@ -216,7 +135,7 @@ def read_credentials(
     return environ[settings.username_env], environ[settings.password_env]
 
 
-def open_session(settings: SmtpSettings, context: ssl.SSLContext | None) -> smtplib.SMTP:
+def open_session(settings: SmtpConfig, context: ssl.SSLContext | None) -> smtplib.SMTP:
     """A connected SMTP session, encrypted as the settings ask, EHLO done."""
     timeout = settings.timeout_s
     if settings.security == "ssl":
@@ -233,7 +152,7 @@ def open_session(settings: SmtpSettings, context: ssl.SSLContext | None) -> smtp
     return session
 
 
-def tls_context(settings: SmtpSettings) -> ssl.SSLContext | ConfigurationFailure | None:
+def tls_context(settings: SmtpConfig) -> ssl.SSLContext | ConfigurationFailure | None:
     """Certificate and host name verified, against `ca_file` when given; None without TLS."""
     if settings.security == "none":
         return None

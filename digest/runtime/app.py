@@ -1,22 +1,33 @@
-"""The composition root: builds the `App` (settings, database, HTTP fetcher, extraction
-workers, clock) that the CLI and the daemon share, and tears it down.
+"""The composition root: builds the `App` that the CLI and the daemon share (settings, database,
+HTTP fetcher, worker processes, mailer, templates, archive site, locks, clock), hands each
+layer below the narrow context it needs, and tears everything down again.
 
 The only place where components are built from settings. Holds no module-level state.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 
 import httpx
+import jinja2
 
 from digest.claims.finder import Claim, find_claims
 from digest.claims.topics import Topic
-from digest.runtime import migrations as digest_schema
+from digest.compose.compiler import ComposeContext, DigestRules
+from digest.compose.model import ArchiveSite
+from digest.compose.render import make_environment
+from digest.mail.delivery import DeliveryContext, Mailer
+from digest.mail.message import Letterhead, make_message_id
+from digest.mail.smtp import SmtpMailer
+from digest.runtime import migrations
+from digest.runtime.lock import Locks, locks_for
 from digest.runtime.settings import Settings
 from ingest import schema
 from ingest.context import ExtractResult, IngestContext, extract_in_process, parse_in_process
@@ -30,12 +41,11 @@ from ingest.workers import WorkerPool, WorkerSettings
 # extraction library and the claim finder (their regular expressions compiled at import).
 WORKER_PRELOAD = ("ingest.extract_preload", "digest.claims.finder")
 
+ClaimFinder = Callable[[str, tuple[Topic, ...]], tuple[Claim, ...]]
+
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-ClaimFinder = Callable[[str, tuple[Topic, ...]], tuple[Claim, ...]]
 
 
 class WorkerCalls:
@@ -69,6 +79,10 @@ class App:
     db: Database
     fetcher: Fetcher
     workers: WorkerCalls  # processes
+    mailer: Mailer
+    templates: jinja2.Environment
+    site: ArchiveSite
+    locks: Locks
     clock: Callable[[], datetime]
     should_stop: Callable[[], bool] = lambda: False
 
@@ -84,13 +98,68 @@ class App:
             concurrency=self.settings.fetch.concurrency,
         )
 
+    def compose_context(self) -> ComposeContext:
+        digest = self.settings.digest
+        letterhead = _letterhead(self.settings)
+        return ComposeContext(
+            db=self.db,
+            clock=self.clock,
+            rules=DigestRules(
+                first_run=digest.first_run,
+                send_empty=digest.send_empty,
+                max_claims=digest.max_claims,
+                topics=tuple(t.label.replace(" ", "-") for t in self.settings.topic_list),
+            ),
+            templates=self.templates,
+            site=self.site,
+            html_dir=self.settings.html_dir,
+            recipients=digest.email.to,
+            message_id=partial(make_message_id, domain=letterhead.domain),
+        )
+
+    def delivery_context(self) -> DeliveryContext:
+        return DeliveryContext(
+            db=self.db,
+            mailer=self.mailer,
+            letterhead=_letterhead(self.settings),
+            retry_backoff=self.settings.digest.email.retry_backoff,
+            clock=self.clock,
+        )
+
+
+def _letterhead(settings: Settings) -> Letterhead:
+    email = settings.digest.email
+    return Letterhead(sender=email.from_, list_id=email.list_id, unsubscribe=email.unsubscribe)
+
 
 def prepare_database(settings: Settings) -> Database:
     """Open the database and bring its schema up to date (idempotent)."""
     db = open_database(settings.database_url)
     migrate(db, schema.COMPONENT, schema.MIGRATIONS)
-    migrate(db, digest_schema.COMPONENT, digest_schema.MIGRATIONS)
+    migrate(db, migrations.COMPONENT, migrations.MIGRATIONS)
     return db
+
+
+def build_templates(settings: Settings) -> jinja2.Environment:
+    templates = settings.digest.templates_dir
+    return make_environment(settings.path(templates) if templates else None)
+
+
+def build_site(settings: Settings) -> ArchiveSite:
+    url = settings.digest.site_url or settings.html_dir.resolve().as_uri()
+    return ArchiveSite(base_url=url if url.endswith("/") else url + "/")
+
+
+def with_settings(app: App, settings: Settings, environ: Mapping[str, str] = os.environ) -> App:
+    """The same App with new settings (a reload): what is built from the digest settings is
+    built again; the database, fetcher and workers stay (their settings need a restart)."""
+    return dataclasses.replace(
+        app,
+        settings=settings,
+        mailer=SmtpMailer(settings.digest.email.smtp, environ),
+        templates=build_templates(settings),
+        site=build_site(settings),
+    )
 
 
 @contextmanager
@@ -103,7 +172,7 @@ def open_app(
     claim_finder: ClaimFinder = find_claims,
 ) -> Iterator[App]:
     """Everything a command needs, closed again on exit. `claim_finder` runs in the worker
-    processes, so it must be a top-level function (tests give one that fails)."""
+    processes, so it must be a top-level function (a test gives one with a bug)."""
     db = prepare_database(settings)
     client = build_client(settings.fetch, transport)
     # One set of worker processes (one per core) for everything CPU-bound that a library does
@@ -118,6 +187,10 @@ def open_app(
             db=db,
             fetcher=Fetcher(settings.fetch, client),
             workers=WorkerCalls(pool, settings, claim_finder),
+            mailer=SmtpMailer(settings.digest.email.smtp, os.environ),
+            templates=build_templates(settings),
+            site=build_site(settings),
+            locks=locks_for(settings.database_url, settings.corpus_dir),
             clock=clock,
             should_stop=should_stop,
         )
@@ -127,4 +200,4 @@ def open_app(
         db.dispose()
 
 
-__all__ = ["App", "open_app", "prepare_database"]
+__all__ = ["App", "open_app", "prepare_database", "with_settings"]

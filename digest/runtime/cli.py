@@ -1,6 +1,6 @@
-"""The `claimwatch` command: parses arguments, configures logging, loads the settings, builds
-the App and calls one service function. Exit codes: 0 ok; 1 ran but some sources failed;
-2 configuration or usage error; 3 delivery failed.
+"""The `claimwatch` command: parses arguments, configures logging, loads the settings, opens
+the App (the composition root) and calls the service layer, under the writer lock for the
+commands that write; prints what came back. Exit codes: `exits.ExitCode`.
 """
 
 from __future__ import annotations
@@ -10,27 +10,24 @@ import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from digest.claims import store as claimstore
-from digest.compose import compiler
 from digest.runtime import service
-from digest.runtime.app import open_app, prepare_database
+from digest.runtime.app import App, open_app
 from digest.runtime.daemon import run_daemon
-from digest.runtime.lock import WRITER_LOCK, LockBusy, held, lock_dir
+from digest.runtime.exits import ExitCode
+from digest.runtime.lock import LockBusy, for_seconds, held
 from digest.runtime.logs import configure_logging
 from digest.runtime.progress import IngestProgress
 from digest.runtime.settings import Settings, config_path, load_settings
 from digest.runtime.status import print_status
-from ingest import verify
 from ingest.errors import ConfigError, StorageError
 from ingest.reports import IngestReport
 
 log = logging.getLogger(__name__)
 
-EXIT_OK, EXIT_SOURCES_FAILED, EXIT_CONFIG, EXIT_DELIVERY = 0, 1, 2, 3
+LOCK_WAIT_S = 600.0  # a one-shot command waits this long for a daemon's job to finish
 
 
 def parse_since(value: str) -> datetime:
@@ -90,61 +87,47 @@ def main(argv: Sequence[str] | None = None) -> int:
         _check_source_name(settings, getattr(args, "source", None))
     except ConfigError as exc:
         print(f"claimwatch: {exc}", file=sys.stderr)
-        return EXIT_CONFIG
-    handlers: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
-        "check-config": run_check_config,
-        "ingest": run_ingest,
-        "claims": run_claims,
-        "digest": run_digest,
-        "status": run_status,
-        "run": run_daemon_command,
-        "verify": run_verify,
-    }
-    if args.command in WRITING_COMMANDS or getattr(args, "repair", False):
-        try:
-            with writer_lock(settings, f"claimwatch {args.command}"):
-                return run_handler(handlers[args.command], settings, args)
-        except LockBusy as exc:
-            print(f"claimwatch: gave up waiting for the writer lock: {exc}", file=sys.stderr)
-            return EXIT_CONFIG
-    return run_handler(handlers[args.command], settings, args)
+        return ExitCode.USAGE
+    if args.command == "check-config":
+        print(f"{config_path(args.config)}: OK ({len(settings.sources)} sources)")
+        return ExitCode.OK
+    if args.command == "run":
+        return run_daemon(config_path(args.config), settings)
+    return run_command(COMMANDS[args.command], settings, args)
 
 
-def run_handler(
-    handler: Callable[[Settings, argparse.Namespace], int],
-    settings: Settings,
-    args: argparse.Namespace,
-) -> int:
-    """Run one command; storage that stops working under it (a full disk or database, a lock
-    held past the busy timeout, an I/O error) ends it with one line and exit code 1. What was
-    committed stays; a file whose row was refused is removed (see `ingest.documents`)."""
+Command = Callable[[App, argparse.Namespace], ExitCode]
+
+
+def run_command(command: Command, settings: Settings, args: argparse.Namespace) -> ExitCode:
+    """Run one command on a fresh App, under the writer lock when it writes. Storage that
+    stops working under it (a full disk or database, a lock held past the busy timeout, an
+    I/O error) ends it with one line and exit code 1: what was committed stays, and a corpus
+    file whose row was refused is removed (see `ingest.documents`)."""
     try:
-        return handler(settings, args)
+        with open_app(settings) as app:
+            if not _writes(args):
+                return command(app, args)
+            holder = f"claimwatch {args.command}"
+            wait = for_seconds(LOCK_WAIT_S)
+            with held(app.locks.writer, holder, wait=wait, on_wait=_tell_waiting):
+                return command(app, args)
     except StorageError as exc:
         print(f"claimwatch: {args.command} stopped: storage failed: {exc}", file=sys.stderr)
-        return EXIT_SOURCES_FAILED
+        return ExitCode.FAILED
+    except LockBusy as exc:
+        print(f"claimwatch: gave up waiting for the writer lock: {exc}", file=sys.stderr)
+        return ExitCode.USAGE
 
 
-WRITING_COMMANDS = frozenset({"ingest", "claims", "digest"})
-LOCK_WAIT_S = 600.0
+def _writes(args: argparse.Namespace) -> bool:
+    return args.command in ("ingest", "claims", "digest") or bool(getattr(args, "repair", False))
 
 
-def writer_lock(settings: Settings, holder: str) -> AbstractContextManager[None]:
-    """The lock the daemon's jobs also take: a one-shot command waits (saying so) while the
-    daemon is in the middle of a job, for up to ten minutes."""
-    path = lock_dir(settings.database_url, settings.corpus_dir) / WRITER_LOCK
-
-    def tell(holder_text: str) -> None:
-        print(
-            f"claimwatch: waiting for {holder_text or 'another process'} to finish…",
-            file=sys.stderr,
-        )
-
-    return held(path, holder, wait_s=LOCK_WAIT_S, on_wait=tell)
-
-
-def run_daemon_command(settings: Settings, args: argparse.Namespace) -> int:
-    return run_daemon(config_path(args.config), settings)
+def _tell_waiting(holder: str) -> None:
+    """A one-shot command waits for the writer lock while the daemon is in the middle of a
+    job (for up to ten minutes), and says what it waits for."""
+    print(f"claimwatch: waiting for {holder or 'another process'} to finish…", file=sys.stderr)
 
 
 def _check_source_name(settings: Settings, name: str | None) -> None:
@@ -152,80 +135,77 @@ def _check_source_name(settings: Settings, name: str | None) -> None:
         raise ConfigError(f"--source: no source named {name!r} in the configuration")
 
 
-def run_check_config(settings: Settings, args: argparse.Namespace) -> int:
-    print(f"{config_path(args.config)}: OK ({len(settings.sources)} sources)")
-    return EXIT_OK
-
-
-def run_ingest(settings: Settings, args: argparse.Namespace) -> int:
+def run_ingest(app: App, args: argparse.Namespace) -> ExitCode:
     show_progress = not args.json and sys.stderr.isatty()
-    with open_app(settings) as app, IngestProgress(enabled=show_progress) as progress:
+    with IngestProgress(enabled=show_progress) as progress:
         report = service.ingest(app, only=args.source, observer=progress)
+    corpus_dir = app.settings.corpus_dir
     if args.json:
-        print(json.dumps(report_json(report, settings.corpus_dir), indent=2))
+        print(json.dumps(report_json(report, corpus_dir), indent=2))
     else:
-        IngestProgress.print_summary(report, settings.corpus_dir)
-    return EXIT_SOURCES_FAILED if report.failed else EXIT_OK
+        IngestProgress.print_summary(report, corpus_dir)
+    return ExitCode.FAILED if report.failed else ExitCode.OK
 
 
-def run_claims(settings: Settings, args: argparse.Namespace) -> int:
-    with open_app(settings) as app:
-        report = service.extract_claims(app, redo_all=args.all)
-        if args.format == "jsonl":
-            with app.db.read() as conn:
-                for row in claimstore.claim_rows(conn, since=args.since):
-                    print(json.dumps(claim_json(row), ensure_ascii=False))
-            return EXIT_OK
+def run_claims(app: App, args: argparse.Namespace) -> ExitCode:
+    report = service.extract_claims(app, redo_all=args.all)
+    if args.format == "jsonl":
+        for row in service.claim_rows(app, since=args.since):
+            print(json.dumps(claim_json(row), ensure_ascii=False))
+        return ExitCode.OK
     print(
         f"{report.documents} documents read: {report.claims} claims, {report.anecdotes} anecdotes"
     )
     for failure in report.failures:
         print(f"error: {failure}", file=sys.stderr)
-    return EXIT_OK
+    return ExitCode.OK
 
 
-def run_digest(settings: Settings, args: argparse.Namespace) -> int:
-    with open_app(settings) as app:
-        if args.dry_run:
-            service.extract_claims(app)
-            page = compiler.dry_run(app, Path(args.dry_run))
-            print(f"dry run: rendered {page} (and .txt); nothing recorded, nothing sent")
-            return EXIT_OK
-        result, delivery = service.digest(app, send_email=not args.no_email)
-    if result.key is None:
+def run_digest(app: App, args: argparse.Namespace) -> ExitCode:
+    if args.dry_run:
+        page = service.preview(app, Path(args.dry_run))
+        print(f"dry run: rendered {page} (and .txt); nothing recorded, nothing sent")
+        return ExitCode.OK
+    report = service.digest(app, send_email=not args.no_email)
+    made, delivery = report.made, report.delivery
+    if made.key is None:
         print("no new claims since the previous digest: no digest made")
     else:
-        print(f"digest {result.key}: {result.claims} claims; page {result.page}")
-    print(f"archive: {settings.html_dir / 'index.html'}")
+        print(f"digest {made.key}: {made.claims} claims; page {made.page}")
+    print(f"archive: {app.settings.html_dir / 'index.html'}")
     print(
         f"mail: {delivery.sent} sent, {delivery.postponed} to retry later, {delivery.failed} failed"
     )
     for problem in delivery.problems:
         print(f"  {problem}", file=sys.stderr)
     if delivery.configuration_problem:
-        return EXIT_CONFIG
-    return EXIT_DELIVERY if delivery.failed or delivery.postponed else EXIT_OK
+        return ExitCode.USAGE
+    return ExitCode.DELIVERY if delivery.failed or delivery.postponed else ExitCode.OK
 
 
-def run_status(settings: Settings, args: argparse.Namespace) -> int:
-    with open_app(settings) as app:
-        print_status(app)
-    return EXIT_OK
+def run_status(app: App, args: argparse.Namespace) -> ExitCode:
+    print_status(service.status(app), app.settings.sources, app.settings.corpus_dir)
+    return ExitCode.OK
 
 
-def run_verify(settings: Settings, args: argparse.Namespace) -> int:
+def run_verify(app: App, args: argparse.Namespace) -> ExitCode:
     """Exit 0 when files and rows agree (after any repair), 1 when problems remain."""
-    db = prepare_database(settings)
-    try:
-        result = verify.verify_corpus(db, settings.corpus_dir, repair=args.repair)
-    finally:
-        db.dispose()
+    result = service.verify_corpus(app, repair=args.repair)
     for line in verify_lines(result):
         print(line)
-    return EXIT_OK if result.clean else EXIT_SOURCES_FAILED
+    return ExitCode.OK if result.clean else ExitCode.FAILED
 
 
-def verify_lines(result: verify.Verification) -> list[str]:
+COMMANDS: dict[str, Command] = {
+    "ingest": run_ingest,
+    "claims": run_claims,
+    "digest": run_digest,
+    "status": run_status,
+    "verify": run_verify,
+}
+
+
+def verify_lines(result: service.Verification) -> list[str]:
     """One line per finding ("removed" or "problem"), then a summary line."""
     gone = {f.name for f in result.removed}
     lines = [
@@ -239,7 +219,7 @@ def verify_lines(result: verify.Verification) -> list[str]:
     return lines
 
 
-def claim_json(row: claimstore.ClaimRow) -> dict[str, object]:
+def claim_json(row: service.ClaimRow) -> dict[str, object]:
     return {
         "quote": row.quote,
         "start": row.start,

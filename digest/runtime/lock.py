@@ -4,7 +4,7 @@ by the daemon and the one-shot commands alike, and a second file that only a run
 holds, so that a second daemon refuses to start.
 
 POSIX advisory locks (fcntl.flock): released by the kernel when the process dies, so a killed
-process never leaves a stale lock behind.
+process never leaves a stale lock behind. The paths are built by the composition root.
 """
 
 from __future__ import annotations
@@ -14,9 +14,17 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
+
+WRITER_LOCK = "claimwatch.writer.lock"
+DAEMON_LOCK = "claimwatch.daemon.lock"
+POLL_S = 0.2
+
+# Sleeps up to the given seconds before the next try; False: stop waiting.
+Wait = Callable[[float], bool]
 
 
 class LockBusy(Exception):
@@ -28,11 +36,18 @@ class LockBusy(Exception):
         self.holder = holder
 
 
-def lock_dir(database_url: str, corpus_dir: Path) -> Path:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Locks:
+    writer: Path  # every job that writes
+    daemon: Path  # held for as long as a daemon runs
+
+
+def locks_for(database_url: str, corpus_dir: Path) -> Locks:
+    """The lock files beside the SQLite database, or in the corpus folder for other databases."""
     url = sa.make_url(database_url)
-    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-        return Path(url.database).parent
-    return corpus_dir
+    local = url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:"
+    folder = Path(url.database).parent if local and url.database else corpus_dir
+    return Locks(writer=folder / WRITER_LOCK, daemon=folder / DAEMON_LOCK)
 
 
 class FileLock:
@@ -68,31 +83,34 @@ class FileLock:
             self._fd = None
 
 
+def for_seconds(limit: float) -> Wait:
+    """A wait that gives up `limit` seconds from now."""
+    deadline = time.monotonic() + limit
+
+    def wait(seconds: float) -> bool:
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(seconds)
+        return True
+
+    return wait
+
+
 @contextmanager
 def held(
-    path: Path,
-    holder: str,
-    *,
-    wait_s: float = 0.0,
-    on_wait: Callable[[str], None] | None = None,
-    poll_s: float = 0.2,
+    path: Path, holder: str, *, wait: Wait, on_wait: Callable[[str], None] = lambda _: None
 ) -> Iterator[None]:
-    """Hold the lock for the block; wait up to `wait_s` for it, else raise LockBusy."""
+    """Hold the lock for the block. While another process holds it, tell `on_wait` (once, with
+    what the holder wrote) and `wait`; LockBusy when `wait` gives up."""
     lock = FileLock(path)
-    deadline = time.monotonic() + wait_s
     told = False
     while not lock.try_acquire(holder):
-        if time.monotonic() >= deadline:
-            raise LockBusy(path, lock.holder())
-        if on_wait is not None and not told:
+        if not told:
             on_wait(lock.holder())
             told = True
-        time.sleep(poll_s)
+        if not wait(POLL_S):
+            raise LockBusy(path, lock.holder())
     try:
         yield
     finally:
         lock.release()
-
-
-WRITER_LOCK = "claimwatch.writer.lock"
-DAEMON_LOCK = "claimwatch.daemon.lock"

@@ -1,7 +1,7 @@
 """When things run: the digest's cron schedule in local wall-clock time (safe across DST),
 the digest that fell due while the daemon was down, and when a source is next polled.
 
-Pure: no I/O, no scheduler; `digest.daemon` hands these to APScheduler.
+Pure: no I/O, no scheduler; `runtime.daemon` hands these to APScheduler.
 """
 
 from __future__ import annotations

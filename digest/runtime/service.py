@@ -1,31 +1,42 @@
-"""The service functions the CLI and the daemon call, each on an `App`: an ingest pass
-followed by claim extraction for what it added, and claim extraction on its own. The daemon
-only schedules these.
+"""The service layer: every function the CLI and the daemon call, each on an `App` (they call
+nothing else that touches storage). The daemon only schedules these.
 
-Data flow after `ingest.pipeline` (see there for the pass itself)::
-
-    StoredDocument ─ corpus file ─ claims.find_claims ─▶ Claim*          (pure)
-    Claim* ─ grouping.ClaimIndex ─ claimstore.replace_claims ─▶ rows      (one transaction per
-                                                                          document, versioned)
+    ingest        a pass over the sources (`ingest.pipeline`), then claims for what it added
+    extract_claims
+                  StoredDocument ─ corpus file ─ claims.find_claims (worker) ─▶ Claim*
+                  Claim* ─ grouping.ClaimIndex ─ claims.store.replace_claims ─▶ rows
+                  (one transaction per document, versioned by the extractor)
+    digest        claims first, then compose.make_digest (select, render, record in the
+                  outbox, archive) and mail.delivery.send_due (every due delivery, once)
+    preview       the next digest rendered into a folder; nothing recorded
+    claim_rows, status, verify, and what the daemon keeps (job state, last attempts)
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
+from pathlib import Path
 from typing import Literal
 
 from digest.claims import store as claimstore
 from digest.claims.finder import EXTRACTOR_VERSION, Claim
-from digest.compose.compiler import CompileResult, make_digest
+from digest.claims.store import ClaimRow as ClaimRow
+from digest.compose import compiler, outbox
+from digest.compose.compiler import DigestOutcome
 from digest.mail.delivery import DeliveryReport, send_due
+from digest.runtime import jobs
 from digest.runtime.app import App
-from ingest import store
+from digest.runtime.status import StatusSnapshot
+from ingest import documents, store, verify
 from ingest.errors import ExtractionError
 from ingest.pipeline import run_pass
 from ingest.reports import IngestReport, Observer
+from ingest.verify import Verification as Verification
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +64,12 @@ class ClaimsReport:
     failures: tuple[ClaimsFailure, ...] = ()
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DigestReport:
+    made: DigestOutcome
+    delivery: DeliveryReport
+
+
 def ingest(app: App, *, only: str | None = None, observer: Observer | None = None) -> IngestReport:
     """One pass over the enabled sources (or the one named `only`), then claims for every
     document that has none, so a one-shot ingest leaves claims ready."""
@@ -61,13 +78,75 @@ def ingest(app: App, *, only: str | None = None, observer: Observer | None = Non
     return report
 
 
-def digest(app: App, *, send_email: bool = True) -> tuple[CompileResult, DeliveryReport]:
+def digest(app: App, *, send_email: bool = True) -> DigestReport:
     """Claims for anything not yet read, the next digest recorded and archived, and every
     due delivery (this digest's and earlier pending ones) sent."""
     extract_claims(app)
-    result = make_digest(app, send_email=send_email)
-    delivery = send_due(app) if send_email else DeliveryReport()
-    return result, delivery
+    made = compiler.make_digest(app.compose_context(), send_email=send_email)
+    delivery = send_due(app.delivery_context()) if send_email else DeliveryReport()
+    return DigestReport(made=made, delivery=delivery)
+
+
+def preview(app: App, out_dir: Path) -> Path:
+    """Claims for anything not yet read, then the next digest rendered into `out_dir`
+    (HTML, text, subject); nothing recorded, nothing sent. Returns the HTML page."""
+    extract_claims(app)
+    return compiler.preview(app.compose_context(), out_dir)
+
+
+def claim_rows(app: App, *, since: datetime | None = None) -> Iterator[ClaimRow]:
+    """Every stored claim and anecdote with its document, in corpus order (read in one
+    transaction, held while the caller iterates)."""
+    with app.db.read() as conn:
+        yield from claimstore.claim_rows(conn, since=since)
+
+
+def status(app: App) -> StatusSnapshot:
+    """Everything `status` shows, read in one transaction."""
+    with app.db.read() as conn:
+        return StatusSnapshot(
+            sources=store.source_overviews(conn),
+            documents=documents.count_documents(conn),
+            claims=claimstore.count_claims(conn),
+            last_digest=outbox.last_digest(conn),
+            outbox=outbox.outbox_counts(conn),
+            jobs=jobs.all_jobs(conn),
+        )
+
+
+def verify_corpus(app: App, *, repair: bool = False) -> Verification:
+    """Corpus files and document rows checked against each other; with `repair`, what an
+    interrupted write left behind removed."""
+    return verify.verify_corpus(app.db, app.settings.corpus_dir, repair=repair)
+
+
+# --- what the daemon keeps in the database -----------------------------------------------------
+
+
+def last_attempts(app: App) -> dict[str, datetime | None]:
+    """When each stored source's feed was last polled, by source name."""
+    with app.db.read() as conn:
+        return store.last_attempts(conn)
+
+
+def outbox_pending(app: App) -> int:
+    with app.db.read() as conn:
+        return outbox.outbox_counts(conn)["pending"]
+
+
+def digest_history(app: App) -> tuple[datetime | None, jobs.JobRecord | None]:
+    """When the last digest was made, and what the daemon last recorded of its digest job."""
+    with app.db.read() as conn:
+        last = outbox.last_digest(conn)
+        return (last.created_at if last else None), jobs.find_job(conn, jobs.DIGEST_JOB)
+
+
+def record_job(app: App, run: jobs.JobRun) -> None:
+    with app.db.write() as conn:
+        jobs.record_job(conn, run)
+
+
+# --- claims ------------------------------------------------------------------------------------
 
 
 def extract_claims(app: App, *, redo_all: bool = False) -> ClaimsReport:

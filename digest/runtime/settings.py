@@ -10,12 +10,12 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
-from typing import Literal
 
 import sqlalchemy as sa
 from pydantic import Field, PrivateAttr, field_validator
 
 from digest.claims.topics import DEFAULT_TOPICS, Topic, TopicConfig, topics_from_configs
+from digest.mail.smtp import SmtpConfig
 from ingest.config import (
     Duration,
     ExtractConfig,
@@ -30,16 +30,6 @@ from ingest.errors import ConfigError
 
 CONFIG_ENV = "CLAIMWATCH_CONFIG"
 DEFAULT_CONFIG = Path("sources.yaml")
-
-
-class SmtpConfig(StrictModel):
-    host: str = "127.0.0.1"
-    port: int = Field(default=25, ge=1, le=65535)
-    security: Literal["none", "starttls", "ssl"] = "starttls"
-    username_env: str | None = None  # name of the env var holding the login, never the login
-    password_env: str | None = None
-    timeout_s: float = Field(default=30.0, gt=0, le=600)
-    ca_file: Path | None = None  # PEM file of a private CA to trust for TLS
 
 
 class EmailConfig(StrictModel):

@@ -1,58 +1,36 @@
-"""`claimwatch status`: what the service is doing, read from the database only (the state
-lives there): per source, the corpus, the last digest and the outbox.
+"""`claimwatch status`: what the service is doing, as read from the database (the state lives
+there; `service.status` reads it in one transaction): per source, the corpus, the last digest,
+the daemon's jobs and the outbox.
 
-Reads; changes nothing.
+Presentation only: prints a snapshot, reads and changes nothing.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from pathlib import Path
 
-import sqlalchemy as sa
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy.engine import Connection
 
-from digest.claims.schema import claims
-from digest.compose import outbox
-from digest.runtime.app import App
-from digest.runtime.jobs import daemon_jobs
+from digest.compose.outbox import DigestRecord
+from digest.runtime.jobs import DIGEST_JOB, JobRecord, ingest_job
 from ingest.config import SourceConfig
-from ingest.schema import documents, sources
+from ingest.store import SourceOverview
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class SourceStatus:
-    name: str
-    url: str
-    enabled: bool
-    last_success: datetime | None
-    last_error: str | None
-    last_error_at: datetime | None
-    failures: int
+class StatusSnapshot:
+    """Everything `status` shows, read in one transaction."""
+
+    sources: list[SourceOverview]
     documents: int
-    disabled_reason: str | None
-
-
-def source_statuses(conn: Connection) -> list[SourceStatus]:
-    query = sa.select(documents.c.source_id, sa.func.count()).group_by(documents.c.source_id)
-    counts: dict[int, int] = {int(sid): int(n) for sid, n in conn.execute(query)}
-    return [
-        SourceStatus(
-            name=row.name,
-            url=row.current_url,
-            enabled=row.disabled_reason is None,
-            last_success=row.last_success_at,
-            last_error=row.last_error,
-            last_error_at=row.last_error_at,
-            failures=row.consecutive_failures,
-            documents=counts.get(row.id, 0),
-            disabled_reason=row.disabled_reason,
-        )
-        for row in conn.execute(sa.select(sources).order_by(sources.c.name))
-    ]
+    claims: int
+    last_digest: DigestRecord | None
+    outbox: dict[str, int]
+    jobs: dict[str, JobRecord]  # by job id
 
 
 def _when(moment: datetime | None) -> str:
@@ -60,42 +38,21 @@ def _when(moment: datetime | None) -> str:
     return moment.strftime("%m-%d %H:%M") if moment else "never"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class StatusSnapshot:
-    """Everything `status` shows, read in one transaction."""
-
-    sources: list[SourceStatus]
-    documents: int
-    claims: int
-    last_digest: outbox.DigestRecord | None
-    outbox: dict[str, int]
-    jobs: dict[str, sa.Row[Any]]  # daemon_jobs rows by job id
-
-
-def read_status(conn: Connection) -> StatusSnapshot:
-    return StatusSnapshot(
-        sources=source_statuses(conn),
-        documents=_count(conn, documents),
-        claims=_count(conn, claims),
-        last_digest=outbox.last_digest(conn),
-        outbox=outbox.outbox_counts(conn),
-        jobs={row.job_id: row for row in conn.execute(sa.select(daemon_jobs))},
-    )
-
-
-def print_status(app: App, console: Console | None = None) -> None:
+def print_status(
+    snapshot: StatusSnapshot,
+    configured: Sequence[SourceConfig],
+    corpus_dir: Path,
+    console: Console | None = None,
+) -> None:
     console = console or Console()
-    with app.db.read() as conn:
-        snapshot = read_status(conn)
-    console.print(_source_table(snapshot, {s.name: s for s in app.settings.sources}))
+    console.print(_source_table(snapshot, {s.name: s for s in configured}))
     console.print("(times are UTC)")
     console.print(
-        f"corpus: {snapshot.documents} documents in {app.settings.corpus_dir}; "
-        f"{snapshot.claims} claims"
+        f"corpus: {snapshot.documents} documents in {corpus_dir}; {snapshot.claims} claims"
     )
     last = snapshot.last_digest
     console.print(f"last digest: {f'{last.key} ({last.subject})' if last else 'none yet'}")
-    digest_job = snapshot.jobs.get("digest")
+    digest_job = snapshot.jobs.get(DIGEST_JOB)
     if digest_job is not None:
         console.print(
             f"next digest: {_when(digest_job.next_run_at)}; last run "
@@ -116,7 +73,7 @@ def _source_table(snapshot: StatusSnapshot, configured: dict[str, SourceConfig])
         table.add_column(column)
     for s in snapshot.sources:
         error = f"{_when(s.last_error_at)}: {s.last_error}" if s.last_error else ""
-        job = snapshot.jobs.get(f"ingest:{s.name}")
+        job = snapshot.jobs.get(ingest_job(s.name))
         next_run = _when(job.next_run_at) if job is not None and job.next_run_at else "-"
         table.add_row(
             s.name,
@@ -130,13 +87,9 @@ def _source_table(snapshot: StatusSnapshot, configured: dict[str, SourceConfig])
     return table
 
 
-def _state(status: SourceStatus, config: SourceConfig | None) -> str:
+def _state(source: SourceOverview, config: SourceConfig | None) -> str:
     if config is None:
         return "removed from config"
-    if status.disabled_reason:
-        return "disabled: " + status.disabled_reason
+    if source.disabled_reason:
+        return "disabled: " + source.disabled_reason
     return "enabled" if config.enabled else "disabled in config"
-
-
-def _count(conn: Connection, table: sa.Table) -> int:
-    return int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())

@@ -49,6 +49,10 @@ GOOD = "  - {name: a, feed: 'https://example.org/feed.xml', every: 30m}\n"
             "sources:\n  - {name: a, feed: 'https://x.org/f', every: 0s}\n",
             "sources.yaml: sources[0].every: duration must be positive: '0s'",
         ),
+        (  # was accepted, and the digest then stopped with a traceback when it mailed
+            "digest:\n  email:\n    smtp: {username_env: SMTP_USER}\n",
+            "sources.yaml: digest.email.smtp: username_env and password_env must be given together",
+        ),
     ],
 )
 def test_config_error_is_one_line_with_exit_code_2(

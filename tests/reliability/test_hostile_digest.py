@@ -6,9 +6,9 @@ and of sensible size.
 
 Protections (checked by removing each):
 - Jinja autoescaping of the HTML templates: without it the <script> text becomes markup;
-- digest.render.truncate: without it the megabyte claim lands whole in mail and archive;
+- digest.compose.render.truncate: without it the megabyte claim lands whole in mail and archive;
 - invisible/bidi characters and CR/LF are removed twice, by ingest.extract (`_printable`,
-  `clean_block`) and again by digest.render.clean_text: removing one layer alone still
+  `clean_block`) and again by digest.compose.render.clean_text: removing one layer alone still
   passes (defence in depth); removing both fails;
 - ingest.extract keeps only link text, never an article's own <a href>, <img> or <script>.
 """

@@ -14,7 +14,7 @@ import jinja2
 import pytest
 
 from digest.compose.model import Digest, DigestItem, SourceFailure
-from digest.compose.render import clean_text, is_http_url, make_environment, render_digest, truncate
+from digest.compose.render import clean_text, is_http_url, make_environment, render, truncate
 
 GOLDEN = Path(__file__).parents[3] / "tests" / "data" / "golden"
 CREATED = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
@@ -101,15 +101,15 @@ def check_golden(name: str, actual: str) -> None:
 
 
 def test_sample_digest_html_matches_golden(env: jinja2.Environment) -> None:
-    check_golden("digest_sample.html", render_digest(sample(), env).html)
+    check_golden("digest_sample.html", render(sample(), env).html)
 
 
 def test_sample_digest_text_matches_golden(env: jinja2.Environment) -> None:
-    check_golden("digest_sample.txt", render_digest(sample(), env).text)
+    check_golden("digest_sample.txt", render(sample(), env).text)
 
 
 def test_golden_html_is_email_safe(env: jinja2.Environment) -> None:
-    html = render_digest(sample(), env).html
+    html = render(sample(), env).html
     assert '<meta name="color-scheme" content="light dark">' in html
     assert "max-width: 640px" in html
     assert "<img" not in html
@@ -122,12 +122,12 @@ def test_golden_html_is_email_safe(env: jinja2.Environment) -> None:
 
 
 def test_chart_has_one_bar_per_type_with_relative_widths(env: jinja2.Environment) -> None:
-    html = render_digest(sample(), env).html
+    html = render(sample(), env).html
     assert re.findall(r'class="bar" width="(\d+)%"', html) == ["100", "33", "33"]
 
 
 def test_types_grouped_under_readable_headings_in_fixed_order(env: jinja2.Environment) -> None:
-    text = render_digest(sample(), env).text
+    text = render(sample(), env).text
     headings = re.findall(r"^== (.+) ==$", text, flags=re.MULTILINE)
     assert headings == [
         "Does it work? Efficacy (3)",
@@ -146,7 +146,7 @@ def test_types_grouped_under_readable_headings_in_fixed_order(env: jinja2.Enviro
     ],
 )
 def test_subject_wording(env: jinja2.Environment, count: int, expected: str) -> None:
-    rendered = render_digest(digest(*[item() for _ in range(count)]), env)
+    rendered = render(digest(*[item() for _ in range(count)]), env)
     assert rendered.subject == expected
     assert rendered.text.splitlines()[0] == expected
 
@@ -162,17 +162,17 @@ def test_subject_uses_the_date_in_created_at_own_zone(env: jinja2.Environment) -
         article_count=1,
         source_count=1,
     )
-    assert render_digest(late, env).subject == "1 new massage claim — 23 Nov 2026"
+    assert render(late, env).subject == "1 new massage claim — 23 Nov 2026"
 
 
 def test_header_counts_claims_articles_and_sources(env: jinja2.Environment) -> None:
-    rendered = render_digest(sample(), env)
+    rendered = render(sample(), env)
     for body in (rendered.html, rendered.text):
         assert "5 claims from 3 articles in 2 sources" in body
 
 
 def test_singular_also_in_and_author_word_badge(env: jinja2.Environment) -> None:
-    rendered = render_digest(digest(item(also_in=1), item(also_in=0, evidence=("study",))), env)
+    rendered = render(digest(item(also_in=1), item(also_in=0, evidence=("study",))), env)
     assert rendered.text.count("also in 1 source\n") == 1
     assert "also in 0" not in rendered.text
     assert "[author's word] · also in 1 source" in rendered.text
@@ -208,7 +208,7 @@ def hostile_digest() -> Digest:
 
 
 def test_hostile_html_is_escaped(env: jinja2.Environment) -> None:
-    html = render_digest(hostile_digest(), env).html
+    html = render(hostile_digest(), env).html
     assert "<script" not in html
     assert "<img src=x" not in html
     assert "<b>feed" not in html
@@ -216,7 +216,7 @@ def test_hostile_html_is_escaped(env: jinja2.Environment) -> None:
 
 
 def test_only_http_links_are_rendered(env: jinja2.Environment) -> None:
-    rendered = render_digest(hostile_digest(), env)
+    rendered = render(hostile_digest(), env)
     hrefs = re.findall(r'href="([^"]*)"', rendered.html)
     assert hrefs == ["https://example.org/a", "https://example.org/a"]
     for body in (rendered.html, rendered.text):
@@ -227,7 +227,7 @@ def test_only_http_links_are_rendered(env: jinja2.Environment) -> None:
 
 
 def test_no_control_bidi_or_zero_width_characters_survive(env: jinja2.Environment) -> None:
-    rendered = render_digest(hostile_digest(), env)
+    rendered = render(hostile_digest(), env)
     for body in (rendered.html, rendered.text, rendered.subject):
         assert not set(INVISIBLES) & set(body)
         assert "\r" not in body
@@ -239,7 +239,7 @@ def test_no_control_bidi_or_zero_width_characters_survive(env: jinja2.Environmen
 
 
 def test_huge_quote_and_title_are_truncated(env: jinja2.Environment) -> None:
-    rendered = render_digest(hostile_digest(), env)
+    rendered = render(hostile_digest(), env)
     assert len(rendered.html) < 60_000
     assert len(rendered.text) < 30_000
     assert "massage massage…”" in rendered.text
@@ -259,7 +259,7 @@ def test_hostile_topic_labels_are_cleaned_in_the_subject(env: jinja2.Environment
         article_count=1,
         source_count=1,
     )
-    subject = render_digest(hostile, env).subject
+    subject = render(hostile, env).subject
     assert subject == f"1 new mass age & <b>{'x' * 36}… claim — 23 Nov 2026"
 
 
@@ -294,7 +294,7 @@ def test_clean_text_and_truncate() -> None:
 
 def test_user_templates_override_package_templates(tmp_path: Path) -> None:
     (tmp_path / "digest.txt.j2").write_text("custom {{ d.claim_count }}\n", encoding="utf-8")
-    rendered = render_digest(sample(), make_environment(tmp_path))
+    rendered = render(sample(), make_environment(tmp_path))
     assert rendered.text == "custom 5\n"
     assert "Does it work? Efficacy" in rendered.html  # the package's HTML template still used
 
@@ -302,10 +302,10 @@ def test_user_templates_override_package_templates(tmp_path: Path) -> None:
 def test_undefined_names_in_templates_are_errors(tmp_path: Path) -> None:
     (tmp_path / "digest.txt.j2").write_text("{{ d.no_such_field }}\n", encoding="utf-8")
     with pytest.raises(jinja2.UndefinedError):
-        render_digest(sample(), make_environment(tmp_path))
+        render(sample(), make_environment(tmp_path))
 
 
 def test_user_html_templates_are_autoescaped(tmp_path: Path) -> None:
     (tmp_path / "digest.html.j2").write_text("<p>{{ d.groups[0].items[0].title }}</p>")
-    rendered = render_digest(digest(item(doc_title="<i>x</i>")), make_environment(tmp_path))
+    rendered = render(digest(item(doc_title="<i>x</i>")), make_environment(tmp_path))
     assert "&lt;i&gt;x&lt;/i&gt;" in rendered.html

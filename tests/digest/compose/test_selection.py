@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 from digest.claims.store import ClaimRef
 from digest.compose.model import DigestItem
-from digest.compose.render import make_environment, render_digest
-from digest.compose.selection import build_digest, choose_claims, window_for
+from digest.compose.render import make_environment, render
+from digest.compose.selection import assemble, choose_claims, window_for
 
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 
@@ -44,7 +44,7 @@ def test_one_claim_per_group_and_the_cap_keeps_repeated_and_evidenced_ones_in_or
 
 
 def test_a_capped_digest_counts_every_claim_and_says_how_many_are_not_shown() -> None:
-    digest = build_digest(
+    digest = assemble(
         key="2026-11-23-0800",
         created_at=NOW,
         since=None,
@@ -53,23 +53,16 @@ def test_a_capped_digest_counts_every_claim_and_says_how_many_are_not_shown() ->
         failures=(),
         omitted=2,
     )
-    rendered = render_digest(digest, make_environment(None))
+    rendered = render(digest, make_environment(None))
     assert rendered.subject.startswith("7 new massage claims")
     assert "2 more claims" in rendered.text and "2 more claims" in rendered.html
 
 
 def test_first_run_windows() -> None:
-    assert (
-        window_for(
-            previous_watermark=None, previous_at=None, first_run="all", now=NOW, max_seq=9
-        ).after_seq
-        == -1
-    )
-    none = window_for(
-        previous_watermark=None, previous_at=None, first_run="none", now=NOW, max_seq=9
-    )
-    assert none.after_seq == 9 and none.watermark_seq == 9
-    week = window_for(previous_watermark=None, previous_at=None, first_run="7d", now=NOW, max_seq=9)
+    assert window_for(previous_watermark=None, first_run="all", now=NOW, max_seq=9).after_seq == -1
+    none = window_for(previous_watermark=None, first_run="none", now=NOW, max_seq=9)
+    assert none.after_seq == 9 and none.up_to_seq == 9
+    week = window_for(previous_watermark=None, first_run="7d", now=NOW, max_seq=9)
     assert week.since == NOW - timedelta(days=7)
-    later = window_for(previous_watermark=4, previous_at=NOW, first_run="7d", now=NOW, max_seq=9)
-    assert (later.after_seq, later.watermark_seq, later.since) == (4, 9, None)
+    later = window_for(previous_watermark=4, first_run="7d", now=NOW, max_seq=9)
+    assert (later.after_seq, later.up_to_seq, later.since) == (4, 9, None)

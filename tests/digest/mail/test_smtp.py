@@ -24,15 +24,13 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from support.ports import free_port
 
 from digest.compose.model import RenderedDigest
+from digest.mail.message import InvalidHeaderError, Letterhead, build_message, make_message_id
 from digest.mail.smtp import (
     Accepted,
     ConfigurationFailure,
-    InvalidHeaderError,
     PermanentFailure,
-    SmtpSettings,
+    SmtpConfig,
     TemporaryFailure,
-    build_message,
-    make_message_id,
     send_message,
 )
 
@@ -58,7 +56,12 @@ def message(**changes: Any) -> EmailMessage:
     }
     values.update(changes)
     rendered = values.pop("rendered", RENDERED)
-    return build_message(rendered, **values)
+    letterhead = Letterhead(
+        sender=values.pop("sender"),
+        list_id=values.pop("list_id"),
+        unsubscribe=values.pop("unsubscribe"),
+    )
+    return build_message(rendered, letterhead, **values)
 
 
 # --- servers -------------------------------------------------------------------------
@@ -124,11 +127,11 @@ def smtp_server(handler: Recorder, **kwargs: Any) -> Iterator[int]:
         controller.stop()
 
 
-def settings(port: int, **changes: Any) -> SmtpSettings:
+def settings(port: int, **changes: Any) -> SmtpConfig:
     values: dict[str, Any] = {"host": "127.0.0.1", "port": port, "security": "none"}
     values["timeout_s"] = 5.0
     values.update(changes)
-    return SmtpSettings(**values)
+    return SmtpConfig(**values)
 
 
 def received(handler: Recorder) -> EmailMessage:
@@ -220,10 +223,10 @@ def test_disconnect_after_data_is_temporary() -> None:
 def test_login_uses_the_credentials_from_the_environment() -> None:
     handler = Recorder()
     environ = {ENV_USER: "digest-bot", ENV_PASS: "s3cret"}
-    auth = settings(0, username_env=ENV_USER, password_env=ENV_PASS)
     # Plain-text AUTH is allowed here on purpose: a test server on loopback.
     with smtp_server(handler, authenticator=handler.authenticate, auth_require_tls=False) as port:
-        outcome = send_message(message(), settings(port, **_auth_fields(auth)), environ=environ)
+        config = settings(port, username_env=ENV_USER, password_env=ENV_PASS)
+        outcome = send_message(message(), config, environ=environ)
     assert outcome == Accepted()
     assert handler.logins == [LoginPassword(login=b"digest-bot", password=b"s3cret")]
     assert len(handler.envelopes) == 1
@@ -261,11 +264,7 @@ def test_login_when_the_server_offers_no_auth_is_a_configuration_failure() -> No
 
 def test_username_and_password_variables_come_together() -> None:
     with pytest.raises(ValueError, match="together"):
-        SmtpSettings(host="h", port=25, username_env=ENV_USER)
-
-
-def _auth_fields(config: SmtpSettings) -> dict[str, Any]:
-    return {"username_env": config.username_env, "password_env": config.password_env}
+        SmtpConfig(host="h", port=25, username_env=ENV_USER)
 
 
 # --- TLS ------------------------------------------------------------------------------
