@@ -13,15 +13,14 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import lxml.etree
 import pytest
-import sqlalchemy as sa
 import trafilatura
 from pytest_httpserver import HTTPServer
+from support.database import db_rows
 from support.faults import finder_with_a_bug
-from support.pages import LOREM, article, rss
+from support.pages import LOREM, article, rss, serve_one_article
 
 from digest.runtime import cli, service
 from digest.runtime.app import open_app
@@ -38,15 +37,6 @@ FEED_THAT_CRASHES_FEEDPARSER = (
     b"<rss version='2.0'><channel><psc:chapters><source><psc:chapter start='1' /></source>"
     b"</psc:chapters></channel></rss>"
 )
-
-
-def db_rows(tmp_path: Path, query: str) -> list[tuple[Any, ...]]:
-    engine = sa.create_engine(f"sqlite:///{tmp_path / 'data' / 'cw.db'}")
-    try:
-        with engine.connect() as conn:
-            return [tuple(row) for row in conn.exec_driver_sql(query)]
-    finally:
-        engine.dispose()
 
 
 @pytest.fixture
@@ -78,17 +68,10 @@ def test_a_feed_that_crashes_feedparser_fails_its_source_and_the_pass_goes_on(
     httpserver.expect_request("/broken.xml").respond_with_data(
         FEED_THAT_CRASHES_FEEDPARSER, content_type="application/rss+xml"
     )
-    page = httpserver.url_for("/a.html")
-    httpserver.expect_request("/feed.xml").respond_with_data(
-        rss([("g1", page, "Massage")]), content_type="application/rss+xml"
-    )
-    httpserver.expect_request("/a.html").respond_with_data(
-        article("Massage and back pain", [LOREM, LOREM[::-1]]), content_type="text/html"
-    )
     config = write_config(
         [
             {"name": "broken", "feed": httpserver.url_for("/broken.xml")},
-            {"name": "fine", "feed": httpserver.url_for("/feed.xml")},
+            {"name": "fine", "feed": serve_one_article(httpserver)},
         ]
     )
 

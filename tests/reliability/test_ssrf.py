@@ -22,8 +22,8 @@ from typing import Any
 
 import httpcore
 import pytest
-import sqlalchemy as sa
 from pytest_httpserver import HTTPServer
+from support.database import db_rows
 from support.pages import LOREM, article, rss
 
 from digest.runtime import cli, service
@@ -228,14 +228,6 @@ def test_of_a_name_with_mixed_addresses_only_the_public_ones_are_tried() -> None
 
 
 # --- end to end -------------------------------------------------------------------------------
-
-
-def db_rows(tmp_path: Path, query: str) -> list[tuple[Any, ...]]:
-    engine = sa.create_engine(f"sqlite:///{tmp_path / 'data' / 'cw.db'}")
-    with engine.connect() as conn:
-        rows = [tuple(r) for r in conn.exec_driver_sql(query)]
-    engine.dispose()
-    return rows
 
 
 def test_article_links_to_blocked_addresses_are_recorded_as_failed_by_the_cli(

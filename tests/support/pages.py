@@ -1,8 +1,10 @@
-"""Small builders of feeds and article pages for the ingest tests."""
+"""Small builders of feeds and article pages for the tests, and a feed served with one."""
 
 from __future__ import annotations
 
 from xml.sax.saxutils import escape
+
+from pytest_httpserver import HTTPServer
 
 LOREM = (
     "Massage therapy is widely used for chronic low back pain, and several trials have "
@@ -47,3 +49,15 @@ def atom(items: list[tuple[str, str, str]], title: str = "Test atom") -> str:
         f"<title>{escape(title)}</title><id>urn:test</id><updated>2026-11-23T08:00:00Z</updated>"
         f"{entries}</feed>"
     )
+
+
+def serve_one_article(httpserver: HTTPServer, feed: str = "/feed.xml") -> str:
+    """A feed at `feed` with one article on massage and back pain, served; the feed's URL."""
+    page = httpserver.url_for("/a.html")
+    httpserver.expect_request(feed).respond_with_data(
+        rss([("g1", page, "Massage and back pain")]), content_type="application/rss+xml"
+    )
+    httpserver.expect_request("/a.html").respond_with_data(
+        article("Massage and back pain", [LOREM, LOREM[::-1]]), content_type="text/html"
+    )
+    return httpserver.url_for(feed)

@@ -26,6 +26,7 @@ import yaml
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from pytest_httpserver import HTTPServer
+from support.database import db_rows
 from support.pages import LOREM, article, rss
 from support.ports import free_port
 from werkzeug import Request, Response
@@ -287,14 +288,6 @@ class HeldInbox:
         return [m["Message-ID"] for m in self.messages if m["To"] == recipient]
 
 
-def db_rows(tmp_path: Path, query: str) -> list[tuple[Any, ...]]:
-    engine = sa.create_engine(f"sqlite:///{tmp_path / 'cw.db'}")
-    with engine.connect() as conn:
-        rows = [tuple(row) for row in conn.exec_driver_sql(query)]
-    engine.dispose()
-    return rows
-
-
 def test_sigkill_in_the_middle_of_a_digest_skips_no_claim_and_mails_no_one_twice(
     tmp_path: Path, site: HTTPServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -318,7 +311,9 @@ def test_sigkill_in_the_middle_of_a_digest_skips_no_claim_and_mails_no_one_twice
         finally:
             daemon.send_signal(signal.SIGKILL)  # in the middle of the digest
             daemon.wait(timeout=10)
-        states = db_rows(tmp_path, "select recipient, status from deliveries order by id")
+        states = db_rows(
+            tmp_path, "select recipient, status from deliveries order by id", database="cw.db"
+        )
         assert states == [(ann, "sent"), (bob, "pending")]  # accepted: sent; in flight: pending
 
         server.hold = False
@@ -333,9 +328,16 @@ def test_sigkill_in_the_middle_of_a_digest_skips_no_claim_and_mails_no_one_twice
 
     assert len(server.received_by(ann)) == 1 and len(server.received_by(bob)) == 1
     assert server.received_by(ann) != server.received_by(bob)  # one Message-ID per recipient
-    digests = db_rows(tmp_path, "select id, watermark_seq from digests")
+    digests = db_rows(tmp_path, "select id, watermark_seq from digests", database="cw.db")
     assert len(digests) == 1  # nothing new after the ingest: one digest, made once
-    assert digests[0][1] == db_rows(tmp_path, "select max(seq) from documents")[0][0]
-    carried = {row[0] for row in db_rows(tmp_path, "select claim_id from digest_claims")}
-    found = {row[0] for row in db_rows(tmp_path, "select id from claims where kind = 'claim'")}
+    assert (
+        digests[0][1] == db_rows(tmp_path, "select max(seq) from documents", database="cw.db")[0][0]
+    )
+    carried = {
+        row[0] for row in db_rows(tmp_path, "select claim_id from digest_claims", database="cw.db")
+    }
+    found = {
+        row[0]
+        for row in db_rows(tmp_path, "select id from claims where kind = 'claim'", database="cw.db")
+    }
     assert found and carried == found  # no claim skipped
