@@ -10,7 +10,7 @@ from pathlib import Path
 from types import TracebackType
 
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ingest.reports import IngestReport, PageStatus, SourceReport
@@ -34,7 +34,7 @@ class IngestProgress:
             if enabled
             else None
         )
-        self._task: object = None
+        self._task: TaskID | None = None
 
     def __enter__(self) -> IngestProgress:
         if self._progress is not None:
@@ -53,11 +53,11 @@ class IngestProgress:
 
     def source_started(self, name: str, url: str) -> None:
         if self._progress is not None and self._task is not None:
-            self._progress.update(self._task, description=f"{name}: {url}")  # type: ignore[arg-type]
+            self._progress.update(self._task, description=f"{name}: {url}")
 
     def page_done(self, name: str, url: str, status: PageStatus, detail: str) -> None:
         if self._progress is not None and self._task is not None:
-            self._progress.update(self._task, advance=1, description=f"{name}: {url}")  # type: ignore[arg-type]
+            self._progress.update(self._task, advance=1, description=f"{name}: {url}")
 
     def source_done(self, report: SourceReport) -> None:
         pass
