@@ -31,7 +31,7 @@ from typing import Any
 
 from ingest.extract import ExtractedDocument, ExtractSettings, extract_document, load_trafilatura
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 TOKEN_RE = re.compile(r"\w+")
 SPLIT_SEED = "claimwatch-wcxb-split-1"
 LOW_F1 = 0.5
