@@ -6,9 +6,10 @@ scored pages of WCXB (2025) from `shared/fixtures` (CLAIMWATCH_SHARED, default `
 and prints, per variant, mean precision, recall and F1 against the gold text, the pages below
 F1 0.5, F1 on WCXB's dev and test halves, and CPU ms per page (measured in the worker process
 that extracted it; the best of `--repeat` runs). The metric and the split are those of
-`tests/extraction_benchmarks.py`, which the quality gate uses too. `--titles` adds the title and
-date rules measured against WCXB's gold title and date; `--sweep` the calibration of the retry
-threshold (`ExtractSettings.min_page_share`) on the pages it was chosen on: AEB and WCXB dev.
+`tests/support/extraction_benchmarks.py`, which the quality gate uses too. `--titles` adds
+the title and date rules measured against WCXB's gold title and date; `--sweep` the
+calibration of the retry threshold (`ExtractSettings.min_page_share`) on the pages it was
+chosen on: AEB and WCXB dev.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT / "tests"))
 sys.path.insert(1, str(REPO_ROOT))
 
-import extraction_benchmarks as eb  # noqa: E402
+from support import extraction_benchmarks as eb  # noqa: E402
 
 from ingest.extract import BALANCED, ExtractSettings, Pass  # noqa: E402
 

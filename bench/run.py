@@ -159,7 +159,7 @@ def _what(pid: int) -> str:
         ("forkserver import main", "forkserver"),
         ("resource_tracker", "resource tracker"),
         ("claimwatch", "claimwatch main"),
-        ("digest.cli", "claimwatch main"),
+        ("digest.runtime", "claimwatch main"),
         ("trafilatura", "trafilatura main"),
     ):
         if key in text:
@@ -407,11 +407,12 @@ def _claims_main(out_json: str, shared: str, corpus: str, repeats: int) -> int:
 
 def _digest_phases_main(out_json: str, config: str) -> int:
     """(f), in-process: the phases of `claimwatch digest --no-email`, timed one by one."""
-    from digest import compiler, service
-    from digest.app import open_app
     from digest.claims import store as claimstore
     from digest.claims.finder import EXTRACTOR_VERSION
-    from digest.settings import load_settings
+    from digest.compose import compiler
+    from digest.runtime import service
+    from digest.runtime.app import open_app
+    from digest.runtime.settings import load_settings
     from ingest import documents
 
     settings = load_settings(Path(config))
@@ -430,7 +431,7 @@ def _digest_phases_main(out_json: str, config: str) -> int:
         t = time.perf_counter()
         service.extract_claims(app)  # what digest() runs first (repeats the two above)
         phases["extract_claims (as digest() runs it)"] = time.perf_counter() - t
-        env = compiler.environment(app)
+        ctx = app.compose_context()
         with app.db.read() as conn:
             t = time.perf_counter()
             last_seq = documents.next_seq(conn) - 1
@@ -447,25 +448,25 @@ def _digest_phases_main(out_json: str, config: str) -> int:
                 )
             t = time.perf_counter()
             try:
-                compiled = compiler.compile_digest(conn, app, env)
-                phases[f"compile_digest total ({len(compiled.digest.items)} items)"] = (
+                draft = compiler.next_draft(conn, ctx)
+                phases[f"next_draft total ({len(draft.digest.items)} items)"] = (
                     time.perf_counter() - t
                 )
-                from digest.render import render_digest
+                from digest.compose.render import render
 
                 t = time.perf_counter()
-                rendered = render_digest(compiled.digest, env)
-                phases[f"render_digest alone (html {len(rendered.html) / 1e6:.1f} MB)"] = (
+                rendered = render(draft.digest, ctx.templates)
+                phases[f"render alone (html {len(rendered.html) / 1e6:.1f} MB)"] = (
                     time.perf_counter() - t
                 )
             except Exception as exc:  # noqa: BLE001
-                phases[f"compile_digest FAILED: {type(exc).__name__}: {str(exc)[:80]}"] = (
+                phases[f"next_draft FAILED: {type(exc).__name__}: {str(exc)[:80]}"] = (
                     time.perf_counter() - t
                 )
         t = time.perf_counter()
         try:
-            compiler.make_digest(app, send_email=False)
-            phases["make_digest (compile + record + archive)"] = time.perf_counter() - t
+            compiler.make_digest(ctx, send_email=False)
+            phases["make_digest (draft + record + archive)"] = time.perf_counter() - t
         except Exception as exc:  # noqa: BLE001
             phases[f"make_digest FAILED: {type(exc).__name__}: {str(exc)[:80]}"] = (
                 time.perf_counter() - t
@@ -511,7 +512,7 @@ def claimwatch_cmd(name: str = "") -> list[str]:
         out = PYSPY_DIR / f"{name}.py-spy.txt"
         pyspy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
         record = [pyspy, "record", "--subprocesses", "--threads", "-r", "200", "--format", "raw"]
-        return [*record, "-o", str(out), "--", sys.executable, "-m", "digest.cli"]
+        return [*record, "-o", str(out), "--", sys.executable, "-m", "digest.runtime"]
     if PROFILE_DIR is not None and name:
         out = PROFILE_DIR / f"{name}.pyinstrument.txt"
         return [
@@ -524,12 +525,16 @@ def claimwatch_cmd(name: str = "") -> list[str]:
             "-o",
             str(out),
             "-m",
-            "digest.cli",
+            "digest.runtime",
         ]
     script = Path(sys.executable).parent / "claimwatch"
     if script.exists():
         return [str(script)]
-    return [sys.executable, "-c", "import sys; from digest.cli import main; sys.exit(main())"]
+    return [
+        sys.executable,
+        "-c",
+        "import sys; from digest.runtime.__main__ import main; sys.exit(main())",
+    ]
 
 
 def trafilatura_cmd() -> list[str]:
@@ -567,10 +572,10 @@ def build_claims_db(folder: Path, shared: Path, claims: int, per_doc: int) -> Pa
     document is marked as extracted by the current extractor version)."""
     import sqlalchemy as sa
 
-    from digest import schema as dschema
-    from digest.app import prepare_database
+    from digest.claims import schema as dschema
     from digest.claims.finder import EXTRACTOR_VERSION
-    from digest.settings import load_settings
+    from digest.runtime.app import prepare_database
+    from digest.runtime.settings import load_settings
     from ingest import schema
 
     config = claimwatch_config(folder, [], "none")
@@ -590,7 +595,7 @@ def build_claims_db(folder: Path, shared: Path, claims: int, per_doc: int) -> Pa
         "practice_training",
         "cause_prevalence",
     ]
-    evidence = ["", "", "trial", "review", "study", "expert", "trial review"]
+    evidence = ["", "", "study", "statistic", "expert", "expert study", "statistic study"]
     now = datetime.now(UTC)
     n_docs = max(1, claims // per_doc)
     n_sources = 50

@@ -16,7 +16,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
 
-import extraction_benchmarks as eb
+from support import extraction_benchmarks as eb
 
 from ingest.pagemeta import TitleCandidates, choose_title, page_head, title_candidates
 

@@ -16,7 +16,7 @@ sys.path.insert(0, str(HERE))
 
 from demo_server import DemoSite  # noqa: E402
 
-from digest import cli  # noqa: E402
+from digest.runtime import cli  # noqa: E402
 
 # Both can be moved (tests do): where the demo's data goes, and the port it prefers. The port
 # is fixed when free, so that the second run polls the same URLs and gets 304s.

@@ -3,7 +3,7 @@ sources.yaml as strict pydantic models, and the YAML loader that turns any probl
 `ConfigError` line naming the file, the key path and the problem.
 
 Reads one file; holds no state. The whole-file schema (which adds the digest's keys) lives in
-`digest.settings`; this module only knows the parts ingest uses.
+`digest.runtime.settings`; this module only knows the parts ingest uses.
 """
 
 from __future__ import annotations

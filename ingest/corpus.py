@@ -6,6 +6,7 @@ The format and the hash are exactly those of `shared/SEED_FORMAT.md`.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
@@ -14,6 +15,8 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from ingest.errors import StorageError
 
 FILE_NAME_RE = re.compile(r"^(?P<seq>\d{3,})_(?P<hash16>[0-9a-f]{16})\.txt$")
 
@@ -29,9 +32,9 @@ def hash16(text: str) -> str:
     return hashlib.sha256(normalized(text).encode("utf-8")).hexdigest()[:16]
 
 
-def file_name(seq: int, digest16: str) -> str:
+def file_name(seq: int, hash16: str) -> str:
     """`NNN_<hash16>.txt`, seq zero-padded to at least three digits."""
-    return f"{seq:03d}_{digest16}.txt"
+    return f"{seq:03d}_{hash16}.txt"
 
 
 def clean_block(block: str) -> str:
@@ -86,12 +89,28 @@ def scan_corpus_dir(corpus_dir: Path) -> Iterator[CorpusFile]:
             yield CorpusFile(path=Path(entry.path), seq=parsed[0], hash16=parsed[1])
 
 
+# What a file system says when it, not our code, fails a write: full, over quota, file too
+# large, read-only, an I/O error.
+STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EIO})
+
+
 def write_atomically(path: Path, text: str) -> None:
     """Write UTF-8 text so that readers see the old file, or the whole new one, never a part.
 
     A temporary file in the same folder is flushed and fsynced, then renamed over `path`;
-    on any error the temporary file is removed and the exception propagates.
+    on any error the temporary file is removed and the exception propagates, a failing file
+    system (`STORAGE_ERRNOS`) as `StorageError`.
     """
+    try:
+        _replace(path, text)
+        _fsync_dir(path.parent)
+    except OSError as exc:
+        if exc.errno in STORAGE_ERRNOS:
+            raise StorageError(str(exc)) from exc
+        raise
+
+
+def _replace(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=".tmp-", suffix=".part", dir=path.parent)
     try:
@@ -103,7 +122,6 @@ def write_atomically(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise
-    _fsync_dir(path.parent)
 
 
 def _fsync_dir(folder: Path) -> None:

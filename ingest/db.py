@@ -18,6 +18,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError
+
+from ingest.errors import StorageError
 
 log = logging.getLogger(__name__)
 
@@ -35,13 +38,13 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """One write transaction; on SQLite it takes the write lock at BEGIN (IMMEDIATE)."""
-        with self._writer, self.engine.begin() as conn:
+        with storage_errors(), self._writer, self.engine.begin() as conn:
             yield conn
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
         """A read-only transaction that never takes the write lock."""
-        with self.engine.connect() as conn:
+        with storage_errors(), self.engine.connect() as conn:
             conn = conn.execution_options(claimwatch_read_only=True)
             with conn.begin():
                 yield conn
@@ -52,6 +55,17 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+@contextmanager
+def storage_errors() -> Iterator[None]:
+    """The database failing under us (SQLite: full, locked past the busy timeout, an I/O
+    error, a file it cannot open; PostgreSQL: the connection lost), wrapped once, here, as
+    `StorageError`. Anything else the database raises is a bug in our SQL and propagates."""
+    try:
+        yield
+    except OperationalError as exc:
+        raise StorageError(str(exc.orig)) from exc
 
 
 def open_database(url: str) -> Database:
@@ -104,7 +118,8 @@ def migrate(db: Database, component: str, steps: Sequence[Migration]) -> int:
     """Apply the steps of `component` not yet applied, each in its own transaction, and
     return the version reached. Running it again does nothing."""
     versions = schema_version_table(sa.MetaData())
-    versions.create(db.engine, checkfirst=True)
+    with db.write() as conn:
+        versions.create(conn, checkfirst=True)
     current = _current_version(db, versions, component)
     if current > len(steps):
         raise RuntimeError(

@@ -68,20 +68,20 @@ def store_document(
 ) -> StoredDocument | Duplicate:
     """The document, stored once: a new file and row, or the URL added to the existing one.
     Must run inside a write transaction (it reads the next seq and relies on the lock)."""
-    digest16 = corpus.hash16(doc.text)
-    existing = find_document(conn, digest16)
+    hash16 = corpus.hash16(doc.text)
+    existing = find_document(conn, hash16)
     if existing is not None:
         _add_url(conn, existing.id, doc.url, source_id, now)
         return Duplicate(of=existing, url=doc.url)
     seq = next_seq(conn)
-    name = corpus.file_name(seq, digest16)
+    name = corpus.file_name(seq, hash16)
     corpus.write_atomically(corpus_dir / name, doc.text)
     title = doc.title or (corpus.blocks_of(doc.text) or [""])[0]
     try:
         inserted = conn.execute(
             documents.insert().values(
                 seq=seq,
-                hash=digest16,
+                hash=hash16,
                 file=name,
                 title=title[:1000],
                 url=doc.url,
@@ -101,8 +101,12 @@ def store_document(
         (corpus_dir / name).unlink(missing_ok=True)
         raise
     return StoredDocument(
-        id=document_id, seq=seq, hash16=digest16, file=name, title=title, url=doc.url
+        id=document_id, seq=seq, hash16=hash16, file=name, title=title, url=doc.url
     )
+
+
+def count_documents(conn: Connection) -> int:
+    return int(conn.execute(sa.select(sa.func.count()).select_from(documents)).scalar_one())
 
 
 def next_seq(conn: Connection) -> int:

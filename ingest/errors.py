@@ -1,5 +1,6 @@
 """The ingest exception tree. Errors from the outside world are wrapped once, at the edge that
-met them, into one of these; the pipeline records them as data per source and per entry.
+met them, into one of these; the pipeline records them as data per source and per entry, and
+a storage failure ends the command with one line (exit code 1).
 
     IngestError                      anything the outside world did to an ingest step
     ├── ConfigError                  sources.yaml unreadable or invalid (exit code 2)
@@ -11,8 +12,17 @@ met them, into one of these; the pipeline records them as data per source and pe
     │   ├── HTTPStatusError          a 4xx/5xx answer                .status
     │   └── TransportError           connection refused, reset, TLS, DNS …
     ├── FeedError                    a feed could not be parsed into entries
-    └── ExtractionError              the extractor crashed or ran out of time on a page
-        └── ExtractionTimeout
+    ├── ExtractionError              a worker process gave no answer: the extractor (or a feed
+    │   │                            parser, or claim finding) failed on its input, or the
+    │   │                            worker died (killed at shutdown)
+    │   └── ExtractionTimeout        it ran out of time
+    └── StorageError                 the database or the corpus folder refused a read or write:
+                                     a full disk, a database locked past its busy timeout, an
+                                     I/O error
+
+Not here, on purpose: a call that raised in a worker process comes back as
+`ingest.workers.WorkerCrash`, a bug (ours, or a library failure nobody has caught where the
+library is called), which no step records; it propagates.
 """
 
 from __future__ import annotations
@@ -81,3 +91,9 @@ class ExtractionError(IngestError):
 
 class ExtractionTimeout(ExtractionError):
     kind = "extraction_timeout"
+
+
+class StorageError(IngestError):
+    """The database or the corpus folder failed under us; `str()` is the reason."""
+
+    kind = "storage"

@@ -7,8 +7,9 @@ and site name that nothing here uses: about 10 ms a page of CPU, where this take
 How the rules were chosen: `bench/extraction_quality.py --titles` over the WCXB pages
 (`shared/fixtures/wcxb-articles`, whose ground truth has a `title` and, for 528 pages, a
 `publish_date`; the 2019 benchmark has neither). The WCXB pages are split by a seeded hash of
-their id (tests/extraction_benchmarks.py): the rules were chosen on the dev half (332 pages) and
-are reported on both. Titles, exact matches with the gold title (case and spacing ignored)::
+their id (tests/support/extraction_benchmarks.py): the rules were chosen on the dev half
+(332 pages) and are reported on both. Titles, exact matches with the gold title (case and
+spacing ignored)::
 
     rule                                                     dev       test
     trafilatura's metadata title (before)                  174/332   164/310

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime
 
 from ingest import documents, store
 from ingest.charset import decode_html, is_html_media_type, looks_like_html
-from ingest.context import IngestContext
+from ingest.context import ExtractionFailed, IngestContext
 from ingest.errors import (
     BlockedAddress,
     BodyTooLarge,
@@ -105,7 +105,7 @@ def _pages_in_entry_order(
     (`seq`) follow the feed. At most two pages per worker are in hand ahead of the next one to
     store: memory stays bounded however long the feed is. Once asked to stop, pages not yet
     started are left pending; those in hand are finished."""
-    window = 2 * max(1, ctx.workers)
+    window = 2 * max(1, ctx.concurrency)
     waiting = iter(todo)
     in_hand: deque[tuple[store.PendingPage, Future[_Ready | _Ended | None]]] = deque()
 
@@ -145,6 +145,8 @@ def _fetch_and_extract(ctx: IngestContext, page: store.PendingPage) -> _Ready | 
         skipped = PageOutcome(status="skipped", detail="not HTML: no markup found")
         return _Ended(skipped, result.final_url)
     extracted = ctx.extract(html, page.canonical_url)
+    if isinstance(extracted, ExtractionFailed):  # recorded like a page that gave no answer
+        raise ExtractionError(extracted.reason)
     if isinstance(extracted, ExtractionSkipped):
         return _Ended(PageOutcome(status="skipped", detail=extracted.reason), result.final_url)
     return _Ready(extracted, result.final_url)

@@ -29,12 +29,7 @@ from functools import partial
 from ingest import documents, store
 from ingest.config import SourceConfig
 from ingest.context import IngestContext
-from ingest.errors import (
-    ExtractionError,
-    FeedError,
-    HTTPStatusError,
-    IngestError,
-)
+from ingest.errors import ExtractionError, FeedError, FetchError, HTTPStatusError
 from ingest.feeds import ParsedFeed
 from ingest.http import Fetched, NotModified, Validators
 from ingest.pages import PagesTaken, PageWork, fetch_pending_pages
@@ -46,8 +41,8 @@ log = logging.getLogger(__name__)
 def run_pass(
     ctx: IngestContext, configs: Sequence[SourceConfig], observer: Observer | None = None
 ) -> IngestReport:
-    """One pass over the given (enabled) sources. Feeds are polled `ctx.workers` at a time and
-    their pages fetched, extracted and stored by a shared set of `ctx.workers` threads: the
+    """One pass over the given (enabled) sources. Feeds are polled `ctx.concurrency` at a time
+    and their pages fetched, extracted and stored by a shared set of as many threads: the
     network is waited on concurrently (still paced per host), extraction runs in the worker
     processes, and the database has one writer at a time; each source stores its pages in
     the order of its entries. Only the pages in hand hold their
@@ -56,14 +51,14 @@ def run_pass(
     started = ctx.clock()
     with ctx.db.write() as conn:
         documents.remove_orphan_files(conn, ctx.corpus_dir)
-    workers = max(1, ctx.workers)
+    threads = max(1, ctx.concurrency)
     taken = PagesTaken()
     with ctx.db.read() as conn:  # one read for every source, not two per source
         known = {state.name: state for state in store.all_sources(conn)}
         with_pending = store.sources_with_pending_pages(conn)
     with (
-        ThreadPoolExecutor(workers, thread_name_prefix="claimwatch-page") as pool,
-        ThreadPoolExecutor(min(workers, max(1, len(configs))), "claimwatch-feed") as feeds,
+        ThreadPoolExecutor(threads, thread_name_prefix="claimwatch-page") as pool,
+        ThreadPoolExecutor(min(threads, max(1, len(configs))), "claimwatch-feed") as feeds,
     ):
         pages = PageWork(pool=pool, taken=taken, known=known, with_pending=with_pending)
         reports = list(feeds.map(partial(_run_source, ctx, observer, pages), configs))
@@ -114,7 +109,7 @@ def poll_feed(ctx: IngestContext, state: store.SourceState) -> SourceReport:
             return SourceReport(name=state.name, status="not_modified", url=state.current_url)
         assert isinstance(result, Fetched)  # feeds are fetched without a media-type filter
         parsed = _parse(ctx, result)
-    except IngestError as exc:
+    except (FetchError, FeedError) as exc:
         return _feed_failed(ctx, state, exc)
     new, duplicates = _record_entries(ctx, state, parsed)
     _feed_succeeded(ctx, state, result.validators, result.permanent_url)
@@ -144,9 +139,8 @@ def _parse(ctx: IngestContext, result: Fetched) -> ParsedFeed:
 def _record_entries(
     ctx: IngestContext, state: store.SourceState, parsed: ParsedFeed
 ) -> tuple[int, int]:
-    rows = [(e.key, e.link, e.canonical, e.title, e.published) for e in parsed.entries]
     with ctx.db.write() as conn:
-        return store.add_entries(conn, state.id, rows, ctx.clock())
+        return store.add_entries(conn, state.id, parsed.entries, ctx.clock())
 
 
 def _feed_succeeded(
@@ -158,7 +152,9 @@ def _feed_succeeded(
         )
 
 
-def _feed_failed(ctx: IngestContext, state: store.SourceState, exc: IngestError) -> SourceReport:
+def _feed_failed(
+    ctx: IngestContext, state: store.SourceState, exc: FetchError | FeedError
+) -> SourceReport:
     gone = isinstance(exc, HTTPStatusError) and exc.status == 410
     message = f"{exc.kind}: {exc}" + ("; source disabled (410 Gone)" if gone else "")
     url = getattr(exc, "url", state.current_url) or state.current_url

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,8 +16,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ingest.config import SourceConfig
+from ingest.feeds import FeedEntry
 from ingest.http import Validators
-from ingest.schema import entries, errors, pages, sources
+from ingest.schema import documents, entries, errors, pages, sources
 
 log = logging.getLogger(__name__)
 
@@ -172,17 +174,14 @@ def record_error(
 
 
 def add_entries(
-    conn: Connection,
-    source_id: int,
-    feed_entries: list[tuple[str, str, str, str, datetime | None]],
-    now: datetime,
+    conn: Connection, source_id: int, feed_entries: Sequence[FeedEntry], now: datetime
 ) -> tuple[int, int]:
-    """Record entries (key, link, canonical, title, published) not yet known for this source,
-    each pointing at the page of its canonical URL (created pending if new). Returns how many
-    entries were new, and how many of those pointed at a page already known (duplicates)."""
+    """Record the entries not yet known for this source, each pointing at the page of its
+    canonical URL (created pending if new). Returns how many entries were new, and how many
+    of those pointed at a page already known (duplicates)."""
     added = known_pages = 0
-    for key, link, canonical, title, published in feed_entries:
-        key_hash = url_key(key)
+    for entry in feed_entries:
+        key_hash = url_key(entry.key)
         known = conn.execute(
             sa.select(entries.c.id).where(
                 entries.c.source_id == source_id, entries.c.key_hash == key_hash
@@ -190,16 +189,16 @@ def add_entries(
         ).first()
         if known is not None:
             continue
-        page_id, existed = _page_for(conn, canonical, now)
+        page_id, existed = _page_for(conn, entry.canonical, now)
         known_pages += existed
         conn.execute(
             entries.insert().values(
                 source_id=source_id,
                 key_hash=key_hash,
-                key=key,
-                link=link,
-                title=title,
-                published=published,
+                key=entry.key,
+                link=entry.link,
+                title=entry.title,
+                published=entry.published,
                 page_id=page_id,
                 first_seen_at=now,
             )
@@ -303,3 +302,45 @@ def errors_since(conn: Connection, since: datetime | None) -> list[ErrorRecord]:
         )
         for row in conn.execute(query).mappings()
     ]
+
+
+# --- what `status` shows, and the daemon reads ---------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SourceOverview:
+    """A stored source as `claimwatch status` shows it."""
+
+    name: str
+    url: str
+    last_success: datetime | None
+    last_error: str | None
+    last_error_at: datetime | None
+    failures: int
+    documents: int
+    disabled_reason: str | None
+
+
+def source_overviews(conn: Connection) -> list[SourceOverview]:
+    """Every stored source (configured or not any more), by name, with its document count."""
+    query = sa.select(documents.c.source_id, sa.func.count()).group_by(documents.c.source_id)
+    counts: dict[int, int] = {int(sid): int(n) for sid, n in conn.execute(query)}
+    return [
+        SourceOverview(
+            name=row.name,
+            url=row.current_url,
+            last_success=row.last_success_at,
+            last_error=row.last_error,
+            last_error_at=row.last_error_at,
+            failures=row.consecutive_failures,
+            documents=counts.get(row.id, 0),
+            disabled_reason=row.disabled_reason,
+        )
+        for row in conn.execute(sa.select(sources).order_by(sources.c.name))
+    ]
+
+
+def last_attempts(conn: Connection) -> dict[str, datetime | None]:
+    """When each stored source's feed was last polled (None: never), by source name."""
+    query = sa.select(sources.c.name, sources.c.last_attempt_at)
+    return {str(name): at for name, at in conn.execute(query)}

@@ -10,7 +10,7 @@ Found: files whose text no longer hashes to the hash in their name, unreadable f
 whose file is missing, rows whose seq or hash disagree with their file name, files no row
 names, and temporary files of interrupted writes. Removable (and nothing else): temporary
 files, and files no row names that are numbered past the last document, which is exactly
-what a write killed between its file and its row leaves (`ingest.store` writes the file
+what a write killed between its file and its row leaves (`ingest.documents` writes the file
 first). Everything else needs a person: it is reported, never deleted or rewritten.
 
 Rows are read before the folder is listed, so an ingest running meanwhile can only make a

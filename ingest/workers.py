@@ -4,6 +4,12 @@ call at a time over a pipe, killed and replaced when a call exceeds its time lim
 trafilatura and feedparser have no time limit of their own, and a thread cannot be stopped, so
 a page or feed that takes too long costs its worker process, not the pass. The same workers
 run claim finding, so all cores help once extraction is done. Does not know what it runs.
+
+A call comes back as its value, or as `ExtractionTimeout` / `ExtractionError` when the worker
+gives no answer (out of time, or killed). A call that raised in the worker is re-raised here as
+`WorkerCrash`, which is not an `IngestError`: what a library is known to raise is caught where
+the library is called and returned as a value, so whatever still escapes is a bug, and no
+step may record it as data and carry on.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import queue
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -37,6 +44,34 @@ class WorkerSettings:
     preload: tuple[str, ...] = ("ingest.extract",)
 
 
+class RemoteTraceback(Exception):
+    """The traceback of a call that raised in a worker process (the cause of `WorkerCrash`)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class WorkerCrash(Exception):
+    """A call raised in the worker process: a bug, not an outside-world failure (see the module
+    docstring). `error` is the exception as "TypeError: …"; the worker's traceback is the
+    `__cause__`. Deliberately not an `IngestError`, so that it propagates."""
+
+    def __init__(self, function: str, error: str, remote_traceback: str) -> None:
+        super().__init__(f"{function} raised in a worker process: {error}")
+        self.function = function
+        self.error = error
+        self.remote_traceback = remote_traceback
+
+
+@dataclass(frozen=True, slots=True)
+class _Raised:
+    """What the child sends back instead of a value when the call raised."""
+
+    function: str
+    error: str
+    remote_traceback: str
+
+
 def _serve(conn: Connection) -> None:  # pragma: no cover - runs in the child
     while True:
         try:
@@ -48,8 +83,10 @@ def _serve(conn: Connection) -> None:  # pragma: no cover - runs in the child
         function, args, kwargs = request
         try:
             conn.send(("ok", function(*args, **kwargs)))
-        except Exception as exc:  # noqa: BLE001 - a library crash on one input is data, not a bug
-            conn.send(("error", f"{type(exc).__name__}: {exc}"[:1000]))
+        except Exception as exc:  # noqa: BLE001 - raised again in the parent, as WorkerCrash
+            name = getattr(function, "__qualname__", repr(function))
+            error = f"{type(exc).__name__}: {exc}"[:1000]
+            conn.send(("raised", _Raised(name, error, traceback.format_exc())))
 
 
 class Worker:
@@ -65,7 +102,8 @@ class Worker:
         self._tasks = 0
 
     def call(self, function: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
-        """Run one call; ExtractionTimeout or ExtractionError when it does not come back."""
+        """Run one call; ExtractionTimeout or ExtractionError when it does not come back,
+        WorkerCrash when it raised."""
         conn = self._ensure_started()
         self._tasks += 1
         try:
@@ -79,8 +117,9 @@ class Worker:
             raise ExtractionError(f"worker process died: {exc or type(exc).__name__}") from exc
         if self._tasks >= self._settings.max_tasks:
             self.stop()
-        if status != "ok":
-            raise ExtractionError(str(payload))
+        if status == "raised":
+            crash = WorkerCrash(payload.function, payload.error, payload.remote_traceback)
+            raise crash from RemoteTraceback(payload.remote_traceback)
         return payload  # type: ignore[no-any-return]
 
     def _ensure_started(self) -> Connection:

@@ -6,19 +6,22 @@ Each function runs inside a transaction the caller holds. Does not find claims.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Final, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.selectable import NamedFromClause
 
+from digest.claims.claim import CLAIM_TYPES, EVIDENCE, KINDS, ClaimType, Evidence, Kind
 from digest.claims.finder import Claim
 from digest.claims.grouping import ClaimIndex
-from digest.schema import claim_state, claims, digest_claims
+from digest.claims.schema import claim_state, claims
 from ingest.schema import documents, sources
+
+L = TypeVar("L", bound=str)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -34,15 +37,15 @@ class ClaimRow:
     """A stored claim with its document: one line of the JSONL export."""
 
     id: int
-    kind: str
+    kind: Kind
     quote: str
     start: int
     end: int
     topics: tuple[str, ...]
-    type: str
+    type: ClaimType
     hedged: bool
     negated: bool
-    evidence: tuple[str, ...]
+    evidence: tuple[Evidence, ...]
     confidence: float
     group: int
     file: str
@@ -216,11 +219,11 @@ def claim_refs(conn: Connection, window: ClaimWindow) -> list[ClaimRef]:
     ]
 
 
-def carry_claims(conn: Connection, digest_id: int, window: ClaimWindow) -> None:
-    """Record the window's claims as carried by the digest, in the database itself: at
-    100,000 claims, sending the ids back row by row took most of a second."""
-    carried = _in_window(window, sa.literal(digest_id, sa.Integer), claims.c.id)
-    conn.execute(digest_claims.insert().from_select(["digest_id", "claim_id"], carried))
+def claim_ids_in(window: ClaimWindow, *leading: Any) -> sa.Select[Any]:
+    """A query of the window's claim ids, after the `leading` columns: for a caller that
+    records them in the database itself (at 100,000 claims, sending the ids back row by row
+    took most of a second)."""
+    return _in_window(window, *leading, claims.c.id)
 
 
 def claim_rows_by_id(conn: Connection, ids: Sequence[int]) -> list[ClaimRow]:
@@ -236,15 +239,15 @@ def claim_rows_by_id(conn: Connection, ids: Sequence[int]) -> list[ClaimRow]:
 def _claim_row(row: sa.RowMapping) -> ClaimRow:
     return ClaimRow(
         id=row[claims.c.id],
-        kind=row["kind"],
+        kind=_checked(row["kind"], _KINDS),
         quote=row["quote"],
         start=row["start_offset"],
         end=row["end_offset"],
         topics=tuple(row["topics"].split()),
-        type=row["type"],
+        type=_checked(row["type"], _TYPES),
         hedged=row["hedged"],
         negated=row["negated"],
-        evidence=tuple(row["evidence"].split()),
+        evidence=tuple(_checked(cue, _CUES) for cue in row["evidence"].split()),
         confidence=row["confidence"],
         group=row["group_id"],
         file=row["file"],
@@ -256,6 +259,25 @@ def _claim_row(row: sa.RowMapping) -> ClaimRow:
         first_seen_at=row["first_seen_at"],
         source=row["source_name"],
     )
+
+
+# The stored words as the `Literal`s they were written from.
+_KINDS: Final[Mapping[str, Kind]] = {word: word for word in KINDS}
+_TYPES: Final[Mapping[str, ClaimType]] = {word: word for word in CLAIM_TYPES}
+_CUES: Final[Mapping[str, Evidence]] = {word: word for word in EVIDENCE}
+
+
+def _checked(value: str, vocabulary: Mapping[str, L]) -> L:
+    """Rows hold only what the finder wrote, so a word outside its vocabulary is a damaged
+    database: refused, never shown as something else."""
+    try:
+        return vocabulary[value]
+    except KeyError:
+        raise ValueError(f"claims table: {value!r} is not one of {sorted(vocabulary)}") from None
+
+
+def count_claims(conn: Connection) -> int:
+    return int(conn.execute(sa.select(sa.func.count()).select_from(claims)).scalar_one())
 
 
 def group_sizes(conn: Connection, window: ClaimWindow) -> dict[int, int]:

@@ -60,7 +60,7 @@ def test_dockerfile_runs_as_non_root_with_a_healthcheck() -> None:
 def test_compose_file_has_the_daemon_and_a_mail_catcher() -> None:
     compose = yaml.safe_load((DEPLOY / "docker-compose.yml").read_text())
     assert set(compose["services"]) == {"claimwatch", "mail"}
-    from digest.settings import load_settings
+    from digest.runtime.settings import load_settings
 
     settings = load_settings(DEPLOY / "sources.compose.yaml")
     assert settings.digest.email.smtp.host == "mail"

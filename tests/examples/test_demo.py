@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from ports import free_port
+from support.ports import free_port
 
 from ingest import corpus
 
@@ -85,7 +85,7 @@ def test_claims_jsonl_covers_all_five_articles_and_quotes_slice_exactly(
         [
             sys.executable,
             "-m",
-            "digest.cli",
+            "digest.runtime",
             "--config",
             str(data / "sources.yaml"),
             "claims",

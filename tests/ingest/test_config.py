@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from digest import cli
+from digest.runtime import cli
 
 GOOD = "  - {name: a, feed: 'https://example.org/feed.xml', every: 30m}\n"
 
@@ -48,6 +48,10 @@ GOOD = "  - {name: a, feed: 'https://example.org/feed.xml', every: 30m}\n"
         (
             "sources:\n  - {name: a, feed: 'https://x.org/f', every: 0s}\n",
             "sources.yaml: sources[0].every: duration must be positive: '0s'",
+        ),
+        (  # was accepted, and the digest then stopped with a traceback when it mailed
+            "digest:\n  email:\n    smtp: {username_env: SMTP_USER}\n",
+            "sources.yaml: digest.email.smtp: username_env and password_env must be given together",
         ),
     ],
 )
@@ -94,7 +98,7 @@ def test_unknown_source_for_dash_dash_source(
 
 
 def test_the_shipped_sources_yaml_is_valid_and_lists_six_real_feeds() -> None:
-    from digest.settings import load_settings
+    from digest.runtime.settings import load_settings
 
     settings = load_settings(Path(__file__).resolve().parents[2] / "sources.yaml")
     feeds = [s.feed for s in settings.enabled_sources()]

@@ -8,8 +8,8 @@ of the page's text and the balanced retry finds the article.
 
 from __future__ import annotations
 
-import extraction_benchmarks as eb
 import pytest
+from support import extraction_benchmarks as eb
 
 from ingest.extract import (
     ExtractedDocument,

@@ -121,7 +121,12 @@ def test_garbage_never_raises() -> None:
 
 
 def test_a_feed_that_crashes_feedparser_is_reported_not_raised() -> None:
-    # Found by the property tests: a stray closing tag makes feedparser 6.0.14's loose parser
-    # raise KeyError('links'); the feed must come back as unparseable instead.
-    parsed = parse_feed(b"<rss version='2.0'><channel><item></ITEM", url=BASE)
+    # Found by fuzzing: Podlove chapters outside an item make feedparser 6.0.x raise
+    # KeyError('psc_chapters'); the feed must come back as unparseable instead.
+    feed = (
+        b"<rss version='2.0'><channel><psc:chapters><source><psc:chapter start='1' /></source>"
+        b"</psc:chapters></channel></rss>"
+    )
+    parsed = parse_feed(feed, url=BASE)
     assert parsed.entries == ()
+    assert parsed.bozo == "feedparser failed: KeyError('psc_chapters')"

@@ -10,12 +10,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
-from pages import LOREM, article, atom, rss
 from pytest_httpserver import HTTPServer
+from support.database import db_rows
+from support.pages import LOREM, article, atom, rss
 from werkzeug import Request, Response
 
-from digest import cli
+from digest.runtime import cli
 from ingest import corpus
 
 WriteConfig = Callable[..., Path]
@@ -24,14 +24,6 @@ WriteConfig = Callable[..., Path]
 def run_json(config: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict]:
     code = cli.main(["--config", str(config), "ingest", "--json", *args])
     return code, json.loads(capsys.readouterr().out)
-
-
-def db_rows(tmp_path: Path, query: str) -> list[tuple]:
-    engine = sa.create_engine(f"sqlite:///{tmp_path / 'data' / 'cw.db'}")
-    with engine.connect() as conn:
-        rows = [tuple(r) for r in conn.exec_driver_sql(query)]
-    engine.dispose()
-    return rows
 
 
 def conditional(body: str, ctype: str, etag: str = '"v1"') -> Callable[[Request], Response]:

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from pages import LOREM, article, rss
 from pytest_httpserver import HTTPServer
+from support.pages import LOREM, article, rss
 
-from digest import cli
+from digest.runtime import cli
 from ingest import corpus, documents, schema
 from ingest.db import migrate, open_database
 

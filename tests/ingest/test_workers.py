@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from ingest.errors import ExtractionError, ExtractionTimeout
-from ingest.workers import WorkerPool, WorkerSettings
+from ingest.errors import ExtractionTimeout, IngestError
+from ingest.workers import RemoteTraceback, WorkerCrash, WorkerPool, WorkerSettings
 
 
 def slow_or_fast(seconds: float) -> str:
@@ -30,12 +30,15 @@ def test_a_request_over_its_time_limit_is_stopped_and_the_pool_goes_on() -> None
         assert pool.call(slow_or_fast, 0) == "slept 0"
 
 
-def test_a_crash_in_the_worker_is_reported_as_data() -> None:
-    with (
-        WorkerPool(WorkerSettings(timeout_s=10, preload=()), size=1) as pool,
-        pytest.raises(ExtractionError, match="RuntimeError: bad page"),
-    ):
-        pool.call(crash, "bad page")
+def test_a_call_that_raises_in_the_worker_is_raised_in_the_parent_as_a_crash() -> None:
+    # Not an IngestError, so that no step records a bug as data and carries on.
+    with WorkerPool(WorkerSettings(timeout_s=10, preload=()), size=1) as pool:
+        with pytest.raises(WorkerCrash, match="RuntimeError: bad page") as raised:
+            pool.call(crash, "bad page")
+        assert not isinstance(raised.value, IngestError)
+        assert isinstance(raised.value.__cause__, RemoteTraceback)
+        assert "raise RuntimeError(message)" in str(raised.value.__cause__)
+        assert pool.call(slow_or_fast, 0) == "slept 0"  # the worker goes on
 
 
 def test_workers_start_with_the_libraries_loaded_and_the_main_process_without_them() -> None:
@@ -44,7 +47,7 @@ def test_workers_start_with_the_libraries_loaded_and_the_main_process_without_th
     In a fresh interpreter: the fork server is one per process, started by the first pool."""
     script = (
         "import sys\n"
-        "from digest.app import WORKER_PRELOAD\n"
+        "from digest.runtime.app import WORKER_PRELOAD\n"
         "from ingest.workers import WorkerPool, WorkerSettings\n"
         "with WorkerPool(WorkerSettings(timeout_s=60, preload=WORKER_PRELOAD), size=1) as p:\n"
         "    names = ('trafilatura', 'digest.claims.finder', 'pysbd')\n"

@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
-from pages import rss
 from pytest_httpserver import HTTPServer
+from support.database import db_rows
+from support.pages import rss
 
-from digest import cli
+from digest.runtime import cli
 from ingest.charset import decode_html
 from ingest.config import FetchConfig
 from ingest.errors import BodyTooLarge
@@ -110,14 +110,6 @@ def test_a_correct_label_and_other_legacy_encodings_still_win() -> None:
     assert russian in decode_html(content, None)
     assert russian in decode_html(content, "windows-1251")
     assert FRENCH in decode_html(page_bytes("M", [FRENCH], "iso-8859-15"), "iso-8859-15")
-
-
-def db_rows(tmp_path: Path, query: str) -> list[tuple[Any, ...]]:
-    engine = sa.create_engine(f"sqlite:///{tmp_path / 'data' / 'cw.db'}")
-    with engine.connect() as conn:
-        rows = [tuple(r) for r in conn.exec_driver_sql(query)]
-    engine.dispose()
-    return rows
 
 
 def ingest(config: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any]]:

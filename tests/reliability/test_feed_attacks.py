@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-import sqlalchemy as sa
-from pages import LOREM, article, rss
 from pytest_httpserver import HTTPServer
+from support.database import db_rows
+from support.pages import LOREM, article, rss, serve_one_article
 from werkzeug import Request, Response
 
-from digest import cli
+from digest.runtime import cli
 from ingest.context import parse_in_process
 from ingest.errors import ExtractionTimeout
 from ingest.feeds import ParsedFeed, parse_feed
@@ -244,15 +244,6 @@ def run_ingest(config: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, d
     return code, json.loads(capsys.readouterr().out)
 
 
-def db_rows(tmp_path: Path, query: str) -> list[tuple[Any, ...]]:
-    engine = sa.create_engine(f"sqlite:///{tmp_path / 'data' / 'cw.db'}")
-    try:
-        with engine.connect() as conn:
-            return [tuple(row) for row in conn.exec_driver_sql(query)]
-    finally:
-        engine.dispose()
-
-
 def test_slow_feed_fails_its_source_and_the_others_are_stored(
     httpserver: HTTPServer,
     write_config: WriteConfig,
@@ -265,17 +256,10 @@ def test_slow_feed_fails_its_source_and_the_others_are_stored(
     httpserver.expect_request("/slow.xml").respond_with_data(
         slow_author_feed(), content_type="application/rss+xml"
     )
-    page = httpserver.url_for("/a.html")
-    httpserver.expect_request("/feed.xml").respond_with_data(
-        rss([("g1", page, "Massage and back pain")]), content_type="application/rss+xml"
-    )
-    httpserver.expect_request("/a.html").respond_with_data(
-        article("Massage and back pain", [LOREM, LOREM[::-1]]), content_type="text/html"
-    )
     config = write_config(
         [
             {"name": "slow", "feed": httpserver.url_for("/slow.xml")},
-            {"name": "normal", "feed": httpserver.url_for("/feed.xml")},
+            {"name": "normal", "feed": serve_one_article(httpserver)},
         ],
         extract={"timeout_s": 2},
     )

@@ -6,9 +6,9 @@ and of sensible size.
 
 Protections (checked by removing each):
 - Jinja autoescaping of the HTML templates: without it the <script> text becomes markup;
-- digest.render.truncate: without it the megabyte claim lands whole in mail and archive;
+- digest.compose.render.truncate: without it the megabyte claim lands whole in mail and archive;
 - invisible/bidi characters and CR/LF are removed twice, by ingest.extract (`_printable`,
-  `clean_block`) and again by digest.render.clean_text: removing one layer alone still
+  `clean_block`) and again by digest.compose.render.clean_text: removing one layer alone still
   passes (defence in depth); removing both fails;
 - ingest.extract keeps only link text, never an article's own <a href>, <img> or <script>.
 """
@@ -28,10 +28,10 @@ from xml.sax.saxutils import escape
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
-from ports import free_port
 from pytest_httpserver import HTTPServer
+from support.ports import free_port
 
-from digest import cli
+from digest.runtime import cli
 
 WriteConfig = Callable[..., Path]
 

@@ -22,13 +22,13 @@ from typing import Any
 
 import httpcore
 import pytest
-import sqlalchemy as sa
-from pages import LOREM, article, rss
 from pytest_httpserver import HTTPServer
+from support.database import db_rows
+from support.pages import LOREM, article, rss
 
-from digest import cli, service
-from digest.app import open_app
-from digest.settings import load_settings
+from digest.runtime import cli, service
+from digest.runtime.app import open_app
+from digest.runtime.settings import load_settings
 from ingest.config import FetchConfig
 from ingest.errors import BlockedAddress, TransportError
 from ingest.http import Fetched, Fetcher, build_client
@@ -228,14 +228,6 @@ def test_of_a_name_with_mixed_addresses_only_the_public_ones_are_tried() -> None
 
 
 # --- end to end -------------------------------------------------------------------------------
-
-
-def db_rows(tmp_path: Path, query: str) -> list[tuple[Any, ...]]:
-    engine = sa.create_engine(f"sqlite:///{tmp_path / 'data' / 'cw.db'}")
-    with engine.connect() as conn:
-        rows = [tuple(r) for r in conn.exec_driver_sql(query)]
-    engine.dispose()
-    return rows
 
 
 def test_article_links_to_blocked_addresses_are_recorded_as_failed_by_the_cli(

@@ -1,5 +1,5 @@
-"""Storage under pressure: a database that fills up in the middle of an ingest pass, and a
-database locked by another writer.
+"""Storage under pressure: a database that fills up in the middle of an ingest pass or of
+claim extraction, and a database locked by another writer.
 
 A full disk is simulated with SQLite's `PRAGMA max_page_count`, set on every new connection
 by a pool "connect" listener that lives only in this test (SQLAlchemy's public event API on
@@ -15,18 +15,19 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
 import pytest
-from pages import LOREM, rss
 from pytest_httpserver import HTTPServer
 from sqlalchemy import event
 from sqlalchemy.pool import Pool
+from support.pages import LOREM, rss
 
-from digest import cli
-from digest.app import prepare_database
-from digest.settings import load_settings
+from digest.runtime import cli
+from digest.runtime.app import prepare_database
+from digest.runtime.settings import load_settings
 from ingest import corpus
 from ingest.verify import verify_corpus
 
@@ -121,6 +122,38 @@ def test_a_database_that_fills_up_mid_pass_fails_cleanly_and_the_next_pass_recov
     rows, files, temporaries = documents_and_files(site)
     assert files == rows == list(range(PAGES))  # numbering carries on without a gap
     assert temporaries == []
+
+
+def test_a_database_that_fills_up_during_claim_extraction_is_reported_in_one_line(
+    site: Path,
+    tmp_path: Path,
+    full_database: Callable[[bool], None],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Protection: ingest.db wrapping the database's OperationalError as StorageError, and the
+    # CLI reporting it (else a traceback, or the claims step recording it as a document's
+    # failure and carrying on).
+    assert cli.main(["--config", str(site), "ingest", "--json"]) == 0
+    # Claims to find again, in a database file no larger than what is left in it.
+    with closing(sqlite3.connect(tmp_path / "data" / "cw.db", isolation_level=None)) as conn:
+        conn.execute("DELETE FROM claims")
+        conn.execute("DELETE FROM claim_state")
+        conn.execute("VACUUM")
+    capsys.readouterr()
+
+    full_database(True)
+    code = cli.main(["--config", str(site), "claims"])
+    captured = capsys.readouterr()
+
+    assert code == 1
+    assert "claims stopped: storage failed: database or disk is full" in captured.err
+    assert "Traceback" not in captured.err
+
+    full_database(False)  # space freed: the documents not done are done now
+    assert cli.main(["--config", str(site), "claims"]) == 0
+    with closing(sqlite3.connect(tmp_path / "data" / "cw.db")) as conn:
+        (done,) = conn.execute("SELECT count(*) FROM claim_state").fetchone()
+    assert done == PAGES
 
 
 def test_a_database_locked_by_another_writer_is_waited_for(

@@ -8,10 +8,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from pages import LOREM, article, rss
 from pytest_httpserver import HTTPServer
+from support.pages import LOREM, article, rss
 
-from digest import cli
+from digest.runtime import cli
 from ingest import corpus
 from ingest.verify import (
     DocumentRow,
@@ -32,8 +32,8 @@ def facts(seq: int, name_hash: str, content_hash: str | None = "same") -> FileFa
     return FileFacts(name=name, seq=seq, name_hash=name_hash, content_hash=text_hash)
 
 
-def row(seq: int, digest16: str, file: str | None = None) -> DocumentRow:
-    return DocumentRow(seq=seq, hash16=digest16, file=file or corpus.file_name(seq, digest16))
+def row(seq: int, hash16: str, file: str | None = None) -> DocumentRow:
+    return DocumentRow(seq=seq, hash16=hash16, file=file or corpus.file_name(seq, hash16))
 
 
 def kinds(inventory: Inventory) -> list[tuple[str, str, bool]]:

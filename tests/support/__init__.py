@@ -1,0 +1,1 @@
+"""Helpers the tests share (feeds and pages, configurations, free ports); not tests."""
