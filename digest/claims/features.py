@@ -258,6 +258,7 @@ def word_features(text: str) -> list[str]:
 def cue_features(text: str) -> list[str]:
     """The rule lexicons, each a feature: what the rules knew, for the model to weigh."""
     found = []
+    lower = text.lower()
     reason = filters.exclusion_reason(text)
     if reason is not None:
         found.append(f"c:{reason}")
@@ -271,8 +272,8 @@ def cue_features(text: str) -> list[str]:
         ("expert", expert),
         ("said", _SAID_RE.search(text) is not None),
         ("quote", _OPENING_QUOTE_RE.match(text) is not None),
-        ("statistic", cues.STATISTIC_RE.search(text) is not None),
-        ("study", cues.STUDY_RE.search(text) is not None),
+        ("statistic", cues.STATISTIC_RE.search(lower) is not None),
+        ("study", cues.STUDY_RE.search(lower) is not None),
         ("question", text.rstrip("\"'”’) ").endswith("?")),
     )
     found += [f"c:{name}" for name, present in named if present]
@@ -311,8 +312,9 @@ def form_features(sentence: Sentence, context: FormContext) -> list[str]:
 def type_cue_features(text: str) -> list[str]:
     """Which type cue lexicons the sentence hits: the type model reads these beside the form
     features."""
-    found = [f"t:{name}" for name, pattern in cues.TYPE_CUES.items() if pattern.search(text)]
-    found += [f"g:{name}" for name, p in cues.GENERAL_TYPE_CUES.items() if p.search(text)]
+    lower = text.lower()
+    found = [f"t:{name}" for name, pattern in cues.TYPE_CUES.items() if pattern.search(lower)]
+    found += [f"g:{name}" for name, p in cues.GENERAL_TYPE_CUES.items() if p.search(lower)]
     return found
 
 

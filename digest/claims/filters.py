@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from digest.claims.cues import lowered
+
 # Fewer words than this cannot carry a checkable assertion ("Why?", "New!", "Comments").
 MIN_CLAIM_WORDS = 4
 
@@ -39,13 +41,12 @@ _IMPERSONAL_ADVICE_RE = re.compile(
     r" to|(?:make|be) sure)\b",
     re.I,
 )
-_QUESTION_RE = re.compile(
-    r"\?[\"'”’)\]]*\s*$|\b(?:the (?:big |real |main )?question (?:\w+ )?is|question is whether)\b",
-    re.I,
+_QUESTION_RE = lowered(
+    r"\?[\"'”’)\]]*\s*$|\b(?:the (?:big |real |main )?question (?:\w+ )?is|question is whether)\b"
 )
 # One leading \b for the whole alternation (not one per alternative): the same matches, and
 # the engine gives up at a non-boundary position at once (5x faster on news text).
-_BOILERPLATE_RE = re.compile(
+_BOILERPLATE_RE = lowered(
     r"©|\b(?:share (?:on|this|via|with)|tweet|pin it|email this|print this|copyright"
     r"|all rights reserved|return (?:to|from)|back to top|skip to|home ?page|site ?map"
     r"|contact us|privacy policy|terms of (?:use|service)|read (?:more|all|the full)"
@@ -53,8 +54,7 @@ _BOILERPLATE_RE = re.compile(
     r"|leave (?:\w+ ){0,2}comment|have your say|let us know|cookies?"
     r"|for (?:general )?information(?:al)? (?:purposes )?only|(?:construed|intended) as"
     r"|not (?:a substitute|meant to replace)|consult (?:your|a|an|appropriate)|the publisher"
-    r"|not responsible for|affiliate|sponsored|advertis\w*)\b",
-    re.I,
+    r"|not responsible for|affiliate|sponsored|advertis\w*)\b"
 )
 _EFFECT_RE = re.compile(
     r"\b(?:help|reliev|relief|reduc|eas(?:e|es|ed|ing)\b|improv|relax|loosen|stimulat|remov"
@@ -78,7 +78,7 @@ _DEFINITION_RE = re.compile(
     re.I,
 )
 _QUANTIFIER_RE = re.compile(r"\b(?:many|most|some|few|often|usually|commonly|\d+)\b", re.I)
-_DESIGN_RE = re.compile(
+_DESIGN_RE = lowered(
     r"\b(?:participants|subjects|patients|volunteers|people|women|men|adults)\b(?:\s+\w+){0,3}"
     r"\s+(?:were|was) (?:then )?(?:randomly |randomi[sz]ed |)(?:assigned|recruited|enrolled"
     r"|divided|split|allocated|asked|given|followed|instructed)\b"
@@ -87,27 +87,23 @@ _DESIGN_RE = re.compile(
     r"|followed|compared|looked at|randomly|divided|lasted)\b"
     r"|^(?:it|they|the (?:study|trial|team|researchers|investigators|authors))"
     r" (?:\w+ )?(?:involved|included|enrolled|recruited|measured|assessed|examined|analy[sz]ed"
-    r"|tracked|surveyed|tested|gave|asked|randomly)\b",
-    re.I,
+    r"|tracked|surveyed|tested|gave|asked|randomly)\b"
 )
 # What the guide calls "about the source": publication, funding, affiliations, organisations.
-_SOURCE_RE = re.compile(
+_SOURCE_RE = lowered(
     r"\b(?:was|were|is|are|will be) (?:\w+ )?(?:published|presented|funded|supported|sponsored"
     r"|led|conducted|co-authored)\b|\bfunded by\b|\b(?:founded|headquartered|based) in\b"
     r"|\bis (?:a|an|the) (?:professor|director|chair|chief|president|researcher|leading"
-    r"|non-?profit|company|provider|manufacturer)\b|\bconflicts? of interest\b|\bdisclos",
-    re.I,
+    r"|non-?profit|company|provider|manufacturer)\b|\bconflicts? of interest\b|\bdisclos"
 )
-_RESEARCH_CALL_RE = re.compile(
+_RESEARCH_CALL_RE = lowered(
     r"\b(?:more|further|additional|larger|better)(?: \w+)? (?:research|studies|trials|evidence)"
     r"\b[^.;]{0,60}?\b(?:is|are) (?:still )?(?:needed|required|warranted)\b"
     r"|\bneeds? (?:more|further) (?:research|study)\b|\bwarrants? further\b"
-    r"|\bshould be (?:further )?(?:studied|investigated|examined)\b",
-    re.I,
+    r"|\bshould be (?:further )?(?:studied|investigated|examined)\b"
 )
-_THOUGHT_EXPERIMENT_RE = re.compile(
-    r"^(?:in theory|imagine|suppose|let['’]s say|for the sake of argument|picture this|what if)\b",
-    re.I,
+_THOUGHT_EXPERIMENT_RE = lowered(
+    r"^(?:in theory|imagine|suppose|let['’]s say|for the sake of argument|picture this|what if)\b"
 )
 # First person singular, after opinion frames ("I think", "I guess") are taken out: those
 # frame a claim rather than tell an experience.
@@ -168,11 +164,10 @@ def is_definition(text: str) -> bool:
 
 
 # Extraction leftovers: image captions, references lists, the article talking about itself.
-_LEFTOVER_RE = re.compile(
+_LEFTOVER_RE = lowered(
     r"^(?:an? )?(?:image|photo|picture|illustration|video) of\b|\bwith the caption\b"
     r"|^[A-Z][\w'’-]+ [A-Z][\w'’-]+,.*\((?:19|20)\d\d[a-z]?\)"
-    r"|\bin this (?:article|post|guide|piece|video)\b|\bshar(?:e|ing) this (?:page|article|post)\b",
-    re.I,
+    r"|\bin this (?:article|post|guide|piece|video)\b|\bshar(?:e|ing) this (?:page|article|post)\b"
 )
 
 _RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -190,8 +185,9 @@ def exclusion_reason(text: str) -> str | None:
     """The first `none` rule that fires for a topical sentence, or None."""
     if len(_WORD_RE.findall(text)) < MIN_CLAIM_WORDS:
         return "too_short"
-    for name, pattern in _RULES:
-        if pattern.search(text):
+    lower = text.lower()
+    for name, pattern in _RULES:  # compiled for lower-cased text (cues.lowered)
+        if pattern.search(lower):
             return name
     checks = (
         ("advice", is_advice),

@@ -48,6 +48,13 @@ class LinearModel:
                 if row is not None:
                     total += row[0]
             return [total]
+        if len(self.bias) == 3:  # the form model, scored for every sentence: unrolled
+            a, b, c = self.bias
+            for feature in features:
+                row = get(feature)
+                if row is not None:
+                    a, b, c = a + row[0], b + row[1], c + row[2]
+            return [a, b, c]
         totals = list(self.bias)
         for feature in features:
             row = get(feature)
@@ -108,7 +115,7 @@ def _model(data: Mapping[str, object]) -> LinearModel:
     return LinearModel(
         classes=classes,
         bias=tuple(_number(b) for b in _list(data["bias"])),
-        weights=MappingProxyType(weights),
+        weights=weights,  # a plain dict: read on every sentence, never written after loading
     )
 
 
