@@ -16,7 +16,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
 
+from sqlalchemy.engine import Connection
+
+from ingest.charset import decode_html, looks_like_html
 from ingest.db import Database
+from ingest.documents import StoredDocument
 from ingest.extract import ExtractedDocument, ExtractionSkipped, ExtractSettings, extract_document
 from ingest.feeds import ParsedFeed, parse_feed
 from ingest.http import Fetcher
@@ -39,7 +43,11 @@ class ExtractionFailed:
 
 
 ExtractResult = ExtractedDocument | ExtractionSkipped | ExtractionFailed
-Extract = Callable[[str, str], ExtractResult]
+# (body bytes, charset the server declared, canonical URL) -> ExtractResult. The page goes to
+# the worker as bytes (pickling a str costs ten times more) and is decoded there.
+Extract = Callable[[bytes, str | None, str], ExtractResult]
+# Called in the transaction that stores a new document, with what the worker attached.
+OnStored = Callable[[Connection, StoredDocument, object], None]
 # (content, final URL, content type) -> ParsedFeed; may raise ExtractionError (time limit):
 # feedparser has pathological inputs (its author regular expression) and no time limit.
 ParseFeed = Callable[[bytes, str, str], ParsedFeed]
@@ -49,9 +57,15 @@ def parse_in_process(content: bytes, url: str, content_type: str) -> ParsedFeed:
     return parse_feed(content, url=url, content_type=content_type)
 
 
-def extract_in_process(html: str, url: str, settings: ExtractSettings) -> ExtractResult:
-    """`extract_document`, with an exception raised inside the extraction libraries returned
-    as `ExtractionFailed`; one raised in our own code propagates (a bug)."""
+def extract_in_process(
+    content: bytes, charset: str | None, url: str, settings: ExtractSettings
+) -> ExtractResult:
+    """The page decoded (its declared charset, else detected) and `extract_document` run on it,
+    with an exception raised inside the extraction libraries returned as `ExtractionFailed`;
+    one raised in our own code propagates (a bug)."""
+    html = decode_html(content, charset)
+    if not looks_like_html(html):
+        return ExtractionSkipped(url=url, reason="not HTML: no markup found")
     try:
         return extract_document(html, url=url, settings=settings)
     except Exception as exc:
@@ -87,3 +101,4 @@ class IngestContext:
     # in hand is finished first; nothing is half-recorded.
     should_stop: Callable[[], bool] = lambda: False
     concurrency: int = 4  # feeds polled and pages in hand at once (threads, not processes)
+    on_stored: OnStored | None = None

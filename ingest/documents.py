@@ -57,6 +57,22 @@ def _document(row: sa.RowMapping) -> StoredDocument:
     )
 
 
+@dataclass(slots=True)
+class Numbering:
+    """The next corpus number, read once per write transaction and counted on from there (the
+    transaction holds the write lock, so nobody else numbers meanwhile)."""
+
+    next: int
+
+    @classmethod
+    def start(cls, conn: Connection) -> Numbering:
+        return cls(next_seq(conn))
+
+    def take(self) -> int:
+        seq, self.next = self.next, self.next + 1
+        return seq
+
+
 def store_document(
     conn: Connection,
     corpus_dir: Path,
@@ -65,15 +81,17 @@ def store_document(
     source_id: int,
     published: datetime | None,
     now: datetime,
+    numbers: Numbering | None = None,
 ) -> StoredDocument | Duplicate:
     """The document, stored once: a new file and row, or the URL added to the existing one.
-    Must run inside a write transaction (it reads the next seq and relies on the lock)."""
+    Must run inside a write transaction (it numbers documents and relies on the lock);
+    `numbers` carries the count across several documents of one transaction."""
     hash16 = corpus.hash16(doc.text)
     existing = find_document(conn, hash16)
     if existing is not None:
         _add_url(conn, existing.id, doc.url, source_id, now)
         return Duplicate(of=existing, url=doc.url)
-    seq = next_seq(conn)
+    seq = (numbers or Numbering.start(conn)).take()
     name = corpus.file_name(seq, hash16)
     corpus.write_atomically(corpus_dir / name, doc.text)
     title = doc.title or (corpus.blocks_of(doc.text) or [""])[0]

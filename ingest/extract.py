@@ -128,6 +128,9 @@ class ExtractedDocument:
     # Which pass the blocks came from: "recall + fast", or after a retry
     # "balanced (retried: recall + fast: 2% of the page's text)".
     method: str = ""
+    # What the caller's worker function computed from the text in the same call (the digest's
+    # claims), handed back to `IngestContext.on_stored` with the stored document. Opaque here.
+    attachment: object = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

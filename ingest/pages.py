@@ -12,8 +12,10 @@ from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
+from sqlalchemy.engine import Connection
+
 from ingest import documents, store
-from ingest.charset import decode_html, is_html_media_type, looks_like_html
+from ingest.charset import is_html_media_type
 from ingest.context import ExtractionFailed, IngestContext
 from ingest.errors import (
     BlockedAddress,
@@ -97,14 +99,21 @@ class _Ended:
     final_url: str | None
 
 
+# Pages stored in one transaction: the finished pages next in entry order, as many as are
+# ready (never waiting for more), at most this many. One commit (and, on SQLite, one writer
+# lock) for several pages instead of one each.
+STORE_BATCH = 16
+
+
 def _pages_in_entry_order(
     ctx: IngestContext, state: store.SourceState, pool: Executor, todo: Sequence[store.PendingPage]
 ) -> Iterator[tuple[store.PendingPage, PageOutcome]]:
     """Pages are fetched and extracted concurrently on `pool`, whatever order they finish in,
-    but stored here one after the other in the order of their entries, so the corpus numbers
-    (`seq`) follow the feed. At most two pages per worker are in hand ahead of the next one to
-    store: memory stays bounded however long the feed is. Once asked to stop, pages not yet
-    started are left pending; those in hand are finished."""
+    but stored here in the order of their entries, so the corpus numbers (`seq`) follow the
+    feed: the next page in order is waited for, and the pages after it that are already done
+    are stored with it, in one transaction. At most two pages per worker are in hand ahead of
+    the next one to store: memory stays bounded however long the feed is. Once asked to stop,
+    pages not yet started are left pending; those in hand are finished."""
     window = 2 * max(1, ctx.concurrency)
     waiting = iter(todo)
     in_hand: deque[tuple[store.PendingPage, Future[_Ready | _Ended | None]]] = deque()
@@ -115,11 +124,22 @@ def _pages_in_entry_order(
 
     top_up()
     while in_hand:
-        page, future = in_hand.popleft()
-        prepared = future.result()
+        batch = [_take(in_hand)]
+        while in_hand and len(batch) < STORE_BATCH and in_hand[0][1].done():
+            batch.append(_take(in_hand))
         top_up()
-        if prepared is not None:
-            yield page, _finish(ctx, state, page, prepared)
+        ready = [(page, prepared) for page, prepared in batch if prepared is not None]
+        if ready:
+            yield from zip(
+                (page for page, _ in ready), _finish_batch(ctx, state, ready), strict=True
+            )
+
+
+def _take(
+    in_hand: deque[tuple[store.PendingPage, Future[_Ready | _Ended | None]]],
+) -> tuple[store.PendingPage, _Ready | _Ended | None]:
+    page, future = in_hand.popleft()
+    return page, future.result()
 
 
 def _prepare(
@@ -140,11 +160,7 @@ def _fetch_and_extract(ctx: IngestContext, page: store.PendingPage) -> _Ready | 
     if isinstance(result, Unwanted):
         return _Ended(PageOutcome(status="skipped", detail=f"not HTML: {result.media_type}"), None)
     assert isinstance(result, Fetched)  # no validators were sent, so never NotModified
-    html = decode_html(result.content, result.charset)
-    if not looks_like_html(html):
-        skipped = PageOutcome(status="skipped", detail="not HTML: no markup found")
-        return _Ended(skipped, result.final_url)
-    extracted = ctx.extract(html, page.canonical_url)
+    extracted = ctx.extract(result.content, result.charset, page.canonical_url)
     if isinstance(extracted, ExtractionFailed):  # recorded like a page that gave no answer
         raise ExtractionError(extracted.reason)
     if isinstance(extracted, ExtractionSkipped):
@@ -152,45 +168,77 @@ def _fetch_and_extract(ctx: IngestContext, page: store.PendingPage) -> _Ready | 
     return _Ready(extracted, result.final_url)
 
 
-def _finish(
-    ctx: IngestContext, state: store.SourceState, page: store.PendingPage, prepared: _Ready | _Ended
-) -> PageOutcome:
-    """Record one prepared page: stored (or found a duplicate), or its reason for not."""
-    if isinstance(prepared, _Ready):
-        outcome = _store(ctx, state, page, prepared.document, prepared.final_url)
-    else:
-        outcome = prepared.outcome
+def _finish_batch(
+    ctx: IngestContext,
+    state: store.SourceState,
+    batch: Sequence[tuple[store.PendingPage, _Ready | _Ended]],
+) -> list[PageOutcome]:
+    """Record prepared pages in one transaction: each stored (or found a duplicate), or its
+    reason for not. Corpus files are written and fsynced before the rows that name them; if
+    the transaction does not commit, every file it wrote is removed."""
+    written: list[str] = []
+    outcomes: list[PageOutcome] = []
+    now = ctx.clock()
+    try:
         with ctx.db.write() as conn:
-            store.record_page(
-                conn,
-                page.page_id,
-                status="pending" if outcome.status == "retry" else outcome.status,
-                reason=outcome.detail,
-                final_url=prepared.final_url,
-                now=ctx.clock(),
-            )
-    log.info("source %s: %s %s %s", state.name, outcome.status, page.link, outcome.detail)
-    return outcome
+            numbers = documents.Numbering.start(conn)
+            for page, prepared in batch:
+                if isinstance(prepared, _Ready):
+                    outcome = _store(ctx, conn, numbers, state, page, prepared, now)
+                    if outcome.status == "stored":
+                        written.append(outcome.detail)
+                else:
+                    outcome = prepared.outcome
+                    store.record_page(
+                        conn,
+                        page.page_id,
+                        status="pending" if outcome.status == "retry" else outcome.status,
+                        reason=outcome.detail,
+                        final_url=prepared.final_url,
+                        now=now,
+                    )
+                outcomes.append(outcome)
+    except BaseException:
+        for name in written:  # no committed row names them (their rows rolled back)
+            (ctx.corpus_dir / name).unlink(missing_ok=True)
+        raise
+    for (page, _), outcome in zip(batch, outcomes, strict=True):
+        log.info("source %s: %s %s %s", state.name, outcome.status, page.link, outcome.detail)
+    return outcomes
 
 
 def _store(
     ctx: IngestContext,
+    conn: Connection,
+    numbers: documents.Numbering,
     state: store.SourceState,
     page: store.PendingPage,
-    extracted: ExtractedDocument,
-    final_url: str,
+    prepared: _Ready,
+    now: datetime,
 ) -> PageOutcome:
+    extracted = prepared.document
     published = page.published or _as_datetime(extracted.published)
-    now = ctx.clock()
-    with ctx.db.write() as conn:
-        result = documents.store_document(
-            conn, ctx.corpus_dir, extracted, source_id=state.id, published=published, now=now
-        )
-        document = result.of if isinstance(result, documents.Duplicate) else result
-        status: PageStatus = "duplicate" if isinstance(result, documents.Duplicate) else "stored"
-        store.record_page(
-            conn, page.page_id, status=status, final_url=final_url, document_id=document.id, now=now
-        )
+    result = documents.store_document(
+        conn,
+        ctx.corpus_dir,
+        extracted,
+        source_id=state.id,
+        published=published,
+        now=now,
+        numbers=numbers,
+    )
+    document = result.of if isinstance(result, documents.Duplicate) else result
+    status: PageStatus = "duplicate" if isinstance(result, documents.Duplicate) else "stored"
+    store.record_page(
+        conn,
+        page.page_id,
+        status=status,
+        final_url=prepared.final_url,
+        document_id=document.id,
+        now=now,
+    )
+    if status == "stored" and ctx.on_stored is not None:
+        ctx.on_stored(conn, document, extracted.attachment)
     return PageOutcome(status=status, detail=document.file, document_id=document.id)
 
 

@@ -19,7 +19,6 @@ import httpx
 import jinja2
 
 from digest.claims.finder import Claim, find_claims
-from digest.claims.topics import Topic
 from digest.compose.compiler import ComposeContext, DigestRules
 from digest.compose.model import ArchiveSite
 from digest.compose.render import make_environment
@@ -29,8 +28,9 @@ from digest.mail.smtp import SmtpMailer
 from digest.runtime import migrations
 from digest.runtime.lock import Locks, locks_for
 from digest.runtime.settings import Settings
+from digest.runtime.tasks import ClaimFinder, extract_and_find_claims
 from ingest import schema
-from ingest.context import ExtractResult, IngestContext, extract_in_process, parse_in_process
+from ingest.context import ExtractResult, IngestContext, OnStored, parse_in_process
 from ingest.db import Database, migrate, open_database
 from ingest.extract import ExtractSettings
 from ingest.feeds import ParsedFeed
@@ -39,9 +39,7 @@ from ingest.workers import WorkerPool, WorkerSettings
 
 # What the workers' fork server imports once, so that no worker imports it again: the
 # extraction library and the claim finder (their regular expressions compiled at import).
-WORKER_PRELOAD = ("ingest.extract_preload", "digest.claims.finder")
-
-ClaimFinder = Callable[[str, tuple[Topic, ...]], tuple[Claim, ...]]
+WORKER_PRELOAD = ("ingest.extract_preload", "ingest.feeds_preload", "digest.runtime.tasks")
 
 
 def utc_now() -> datetime:
@@ -59,8 +57,17 @@ class WorkerCalls:
         self._finder = finder
         self.size = pool.size
 
-    def extract(self, html: str, url: str) -> ExtractResult:
-        return self._pool.call(extract_in_process, html, url, self._extract_settings)
+    def extract(self, content: bytes, charset: str | None, url: str) -> ExtractResult:
+        """The page's article and, attached, its claims (tasks.extract_and_find_claims)."""
+        return self._pool.call(
+            extract_and_find_claims,
+            content,
+            charset,
+            url,
+            self._extract_settings,
+            self._finder,
+            self._topics,
+        )
 
     def parse(self, content: bytes, url: str, content_type: str) -> ParsedFeed:
         return self._pool.call(parse_in_process, content, url, content_type)
@@ -86,7 +93,7 @@ class App:
     clock: Callable[[], datetime]
     should_stop: Callable[[], bool] = lambda: False
 
-    def ingest_context(self) -> IngestContext:
+    def ingest_context(self, on_stored: OnStored | None = None) -> IngestContext:
         return IngestContext(
             db=self.db,
             fetcher=self.fetcher,
@@ -96,6 +103,7 @@ class App:
             clock=self.clock,
             should_stop=self.should_stop,
             concurrency=self.settings.fetch.concurrency,
+            on_stored=on_stored,
         )
 
     def compose_context(self) -> ComposeContext:

@@ -15,7 +15,7 @@ nothing else that touches storage). The daemon only schedules these.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,8 +23,11 @@ from functools import partial
 from pathlib import Path
 from typing import Literal
 
+from sqlalchemy.engine import Connection
+
 from digest.claims import store as claimstore
 from digest.claims.finder import EXTRACTOR_VERSION, Claim
+from digest.claims.grouping import ClaimIndex
 from digest.claims.store import ClaimRow as ClaimRow
 from digest.compose import compiler, outbox
 from digest.compose.compiler import DigestOutcome
@@ -33,6 +36,7 @@ from digest.runtime import jobs
 from digest.runtime.app import App
 from digest.runtime.status import StatusSnapshot
 from ingest import documents, store, verify
+from ingest.documents import StoredDocument
 from ingest.errors import ExtractionError
 from ingest.pipeline import run_pass
 from ingest.reports import IngestReport, Observer
@@ -71,11 +75,38 @@ class DigestReport:
 
 
 def ingest(app: App, *, only: str | None = None, observer: Observer | None = None) -> IngestReport:
-    """One pass over the enabled sources (or the one named `only`), then claims for every
-    document that has none, so a one-shot ingest leaves claims ready."""
-    report = run_pass(app.ingest_context(), app.settings.enabled_sources(only), observer)
+    """One pass over the enabled sources (or the one named `only`). Each new document's claims
+    are found in the worker call that extracted it and stored in the transaction that stores
+    it; then claims for any document still without (older detector versions, earlier passes
+    cut short), so a one-shot ingest leaves claims ready."""
+    storer = ClaimStorer(version=EXTRACTOR_VERSION, clock=app.clock)
+    context = app.ingest_context(on_stored=storer)
+    report = run_pass(context, app.settings.enabled_sources(only), observer)
     extract_claims(app)
     return report
+
+
+@dataclass(slots=True)
+class ClaimStorer:
+    """`IngestContext.on_stored` for the digest: stores the claims a worker attached to a new
+    document, in the document's own transaction (so a document never exists without its
+    claims, and a rolled-back batch leaves neither). The grouping index of every stored claim
+    is loaded on the first new document, not before: a pass that finds nothing new pays
+    nothing. Called under the process's writer lock, one document at a time."""
+
+    version: str
+    clock: Callable[[], datetime]
+    index: ClaimIndex | None = None
+
+    def __call__(self, conn: Connection, document: StoredDocument, attachment: object) -> None:
+        if not isinstance(attachment, tuple):
+            return  # not found with the document (left for extract_claims)
+        claims = tuple(c for c in attachment if isinstance(c, Claim))
+        if self.index is None:
+            self.index = claimstore.load_index(conn, exclude=[document.id])
+        claimstore.replace_claims(
+            conn, document.id, claims, version=self.version, index=self.index, now=self.clock()
+        )
 
 
 def digest(app: App, *, send_email: bool = True) -> DigestReport:

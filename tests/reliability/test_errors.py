@@ -93,12 +93,12 @@ def test_an_exception_raised_inside_trafilatura_comes_back_as_a_value(
     def fails(*args: object, **kwargs: object) -> None:
         raise lxml.etree.ParserError("Document is empty")
 
-    page = article("Massage and back pain", [LOREM, LOREM[::-1]])
+    page = article("Massage and back pain", [LOREM, LOREM[::-1]]).encode()
     url = "https://news.example.org/a"
-    assert isinstance(extract_in_process(page, url, ExtractSettings()), ExtractedDocument)
+    assert isinstance(extract_in_process(page, "utf-8", url, ExtractSettings()), ExtractedDocument)
 
     monkeypatch.setattr(trafilatura, "bare_extraction", fails)
-    failed = extract_in_process(page, url, ExtractSettings())
+    failed = extract_in_process(page, "utf-8", url, ExtractSettings())
 
     assert failed == ExtractionFailed(url=url, reason="ParserError: Document is empty")
 
@@ -106,8 +106,9 @@ def test_an_exception_raised_inside_trafilatura_comes_back_as_a_value(
 def test_an_exception_raised_in_our_own_extraction_code_propagates() -> None:
     # The same call with a bug on our side (settings of the wrong type): not the library's
     # failure, so not turned into a value.
+    page = article("A", [LOREM]).encode()
     with pytest.raises(AttributeError, match="has no attribute"):
-        extract_in_process(article("A", [LOREM]), "https://e.org/a", settings=None)  # type: ignore[arg-type]
+        extract_in_process(page, None, "https://e.org/a", settings=None)  # type: ignore[arg-type]
 
 
 # --- a bug in our own code is raised ----------------------------------------------------------
@@ -125,13 +126,17 @@ def test_a_bug_in_claim_finding_fails_the_command_and_records_nothing_as_done(
 
     assert not isinstance(raised.value, IngestError)
     assert "finder_with_a_bug" in raised.value.remote_traceback  # where it went wrong
-    assert len(db_rows(tmp_path, "select id from documents")) == 2  # the pass itself finished
+    # Claims are found in the worker call that extracts the page: the pass stops there,
+    # before any document is stored without its claims.
+    assert db_rows(tmp_path, "select id from documents") == []
     assert db_rows(tmp_path, "select document_id from claim_state") == []  # nothing "done"
     assert db_rows(tmp_path, "select stage from errors") == []  # and no bug recorded as data
+    assert {row[0] for row in db_rows(tmp_path, "select status from pages")} == {"pending"}
 
-    with open_app(settings) as app:  # the bug fixed: the documents are still to do
-        report = service.extract_claims(app)
-    assert report.documents == 2 and report.claims > 0 and report.failures == ()
+    with open_app(settings) as app:  # the bug fixed: the pages are still to do
+        service.ingest(app)
+    stored = db_rows(tmp_path, "select count(*) from claim_state")
+    assert stored == [(2,)] and db_rows(tmp_path, "select count(*) from claims")[0][0] > 0
 
 
 def test_claim_extraction_asked_to_stop_leaves_its_documents_to_do(
