@@ -77,22 +77,27 @@ _WORD = re.compile(r"[A-Za-z][A-Za-z'’,.]*")
 
 
 def find_offsets(shared: Path) -> dict[str, int]:
-    """Per page, an offset where an inserted sentence comes out in trafilatura's article text
-    (checked by extracting a test copy; about 200 extractions); -1 when none was found."""
-    import trafilatura
+    """Per page, an offset where an inserted sentence comes out in the article text claimwatch
+    stores (`extract_document`, checked by extracting a test copy; about 200 extractions); -1
+    when none was found."""
+    from ingest.extract import ExtractedDocument, ExtractSettings, extract_document
+
+    def text_of(html: str) -> str:
+        found = extract_document(html, url="https://bench.example/p", settings=ExtractSettings())
+        return found.text if isinstance(found, ExtractedDocument) else ""
 
     truth = json.loads((benchmark_dir(shared) / "ground-truth.json").read_text("utf-8"))
     offsets = {}
     probe = "Probe sentence for the benchmark copy, unique zq7."
     for page in load_base_pages(shared):
         offsets[page.page_id] = -1
-        extracted = trafilatura.extract(page.html, favor_precision=True) or ""
+        extracted = text_of(page.html)
         paragraphs = extracted.split("\n") + truth[page.page_id]["articleBody"].split("\n")
         for i, at in enumerate(_candidates(page.html, paragraphs)):
             if i >= 4:
                 break
             test = page.html[:at] + " " + probe + " " + page.html[at:]
-            if probe in (trafilatura.extract(test, favor_precision=True) or ""):
+            if probe in text_of(test):
                 offsets[page.page_id] = at
                 break
     return offsets

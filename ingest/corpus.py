@@ -13,6 +13,7 @@ import re
 import tempfile
 import unicodedata
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -97,30 +98,66 @@ STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS
 def write_atomically(path: Path, text: str) -> None:
     """Write UTF-8 text so that readers see the old file, or the whole new one, never a part.
 
-    A temporary file in the same folder is flushed and fsynced, then renamed over `path`;
-    on any error the temporary file is removed and the exception propagates, a failing file
-    system (`STORAGE_ERRNOS`) as `StorageError`.
+    A temporary file in the same folder is flushed and fsynced, then renamed over `path`, and
+    the folder fsynced; on any error the temporary file is removed and the exception
+    propagates, a failing file system (`STORAGE_ERRNOS`) as `StorageError`.
     """
+    staged = stage(path.parent, text)
     try:
-        _replace(path, text)
-        _fsync_dir(path.parent)
+        place(staged, path)
+    except BaseException:
+        discard(staged)
+        raise
+    sync_folder(path.parent)
+
+
+@dataclass(frozen=True, slots=True)
+class Staged:
+    """Text written and fsynced under a temporary name (`.tmp-*.part`) in the folder where it
+    will live, waiting for its name (`place`). The slow part of writing a corpus file (the
+    fsync) happens here, before its number is known, outside the database's write lock."""
+
+    path: Path
+
+
+def stage(folder: Path, text: str) -> Staged:
+    with _storage_errors():
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=".tmp-", suffix=".part", dir=folder)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(text.encode("utf-8"))
+                handle.flush()
+                os.fsync(handle.fileno())
+        except BaseException:
+            Path(tmp_name).unlink(missing_ok=True)
+            raise
+    return Staged(Path(tmp_name))
+
+
+def place(staged: Staged, path: Path) -> None:
+    """Give staged text its name (an atomic rename); durable once the folder is synced."""
+    with _storage_errors():
+        os.replace(staged.path, path)
+
+
+def discard(staged: Staged) -> None:
+    staged.path.unlink(missing_ok=True)
+
+
+def sync_folder(folder: Path) -> None:
+    """fsync the folder, so the renames in it survive a crash (once for many files)."""
+    with _storage_errors():
+        _fsync_dir(folder)
+
+
+@contextmanager
+def _storage_errors() -> Iterator[None]:
+    try:
+        yield
     except OSError as exc:
         if exc.errno in STORAGE_ERRNOS:
             raise StorageError(str(exc)) from exc
-        raise
-
-
-def _replace(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=".tmp-", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(text.encode("utf-8"))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
         raise
 
 

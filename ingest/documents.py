@@ -82,18 +82,26 @@ def store_document(
     published: datetime | None,
     now: datetime,
     numbers: Numbering | None = None,
+    staged: corpus.Staged | None = None,
 ) -> StoredDocument | Duplicate:
     """The document, stored once: a new file and row, or the URL added to the existing one.
     Must run inside a write transaction (it numbers documents and relies on the lock);
-    `numbers` carries the count across several documents of one transaction."""
+    `numbers` carries the count across several documents of one transaction. With `staged`
+    (the text already written and fsynced, `corpus.stage`), the file is only renamed: the
+    caller syncs the corpus folder once before the transaction commits."""
     hash16 = corpus.hash16(doc.text)
     existing = find_document(conn, hash16)
     if existing is not None:
+        if staged is not None:
+            corpus.discard(staged)
         _add_url(conn, existing.id, doc.url, source_id, now)
         return Duplicate(of=existing, url=doc.url)
     seq = (numbers or Numbering.start(conn)).take()
     name = corpus.file_name(seq, hash16)
-    corpus.write_atomically(corpus_dir / name, doc.text)
+    if staged is None:
+        corpus.write_atomically(corpus_dir / name, doc.text)
+    else:
+        corpus.place(staged, corpus_dir / name)
     title = doc.title or (corpus.blocks_of(doc.text) or [""])[0]
     try:
         inserted = conn.execute(

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy.engine import Connection
 
-from ingest import documents, store
+from ingest import corpus, documents, store
 from ingest.charset import is_html_media_type
 from ingest.context import ExtractionFailed, IngestContext
 from ingest.errors import (
@@ -85,10 +85,12 @@ def fetch_pending_pages(
 
 @dataclass(frozen=True, slots=True)
 class _Ready:
-    """A page fetched and extracted, waiting for its turn to be stored."""
+    """A page fetched and extracted, its text already written (and fsynced) under a temporary
+    name, waiting for its turn to be numbered and stored."""
 
     document: ExtractedDocument
     final_url: str
+    staged: corpus.Staged
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +167,7 @@ def _fetch_and_extract(ctx: IngestContext, page: store.PendingPage) -> _Ready | 
         raise ExtractionError(extracted.reason)
     if isinstance(extracted, ExtractionSkipped):
         return _Ended(PageOutcome(status="skipped", detail=extracted.reason), result.final_url)
-    return _Ready(extracted, result.final_url)
+    return _Ready(extracted, result.final_url, corpus.stage(ctx.corpus_dir, extracted.text))
 
 
 def _finish_batch(
@@ -174,8 +176,9 @@ def _finish_batch(
     batch: Sequence[tuple[store.PendingPage, _Ready | _Ended]],
 ) -> list[PageOutcome]:
     """Record prepared pages in one transaction: each stored (or found a duplicate), or its
-    reason for not. Corpus files are written and fsynced before the rows that name them; if
-    the transaction does not commit, every file it wrote is removed."""
+    reason for not. Corpus files were written and fsynced when the page was prepared; here
+    they get their numbered names, and the folder is synced once, before the rows that name
+    them commit. If the transaction does not commit, every file it named is removed."""
     written: list[str] = []
     outcomes: list[PageOutcome] = []
     now = ctx.clock()
@@ -198,9 +201,14 @@ def _finish_batch(
                         now=now,
                     )
                 outcomes.append(outcome)
+            if written:
+                corpus.sync_folder(ctx.corpus_dir)
     except BaseException:
         for name in written:  # no committed row names them (their rows rolled back)
             (ctx.corpus_dir / name).unlink(missing_ok=True)
+        for _, prepared in batch:
+            if isinstance(prepared, _Ready):
+                corpus.discard(prepared.staged)  # those not yet named (a no-op for the rest)
         raise
     for (page, _), outcome in zip(batch, outcomes, strict=True):
         log.info("source %s: %s %s %s", state.name, outcome.status, page.link, outcome.detail)
@@ -226,6 +234,7 @@ def _store(
         published=published,
         now=now,
         numbers=numbers,
+        staged=prepared.staged,
     )
     document = result.of if isinstance(result, documents.Duplicate) else result
     status: PageStatus = "duplicate" if isinstance(result, documents.Duplicate) else "stored"

@@ -60,6 +60,9 @@ class Layout:
     # The article's words for the topic's subject: content words of the blocks that name the
     # topic (title included), each with the number of such blocks it occurs in.
     subject: Counter[str]
+    # Per block: blocks back to the nearest earlier mention, and on to the next (99: none).
+    back: tuple[int, ...]
+    on: tuple[int, ...]
 
 
 # Words too common in health news to tell one subject from another.
@@ -105,14 +108,18 @@ def layouts(blocks: Sequence[Block], matcher: TopicMatcher) -> tuple[Layout, ...
         for row, named in zip(per_block, words, strict=True):
             if row[topic]:
                 subject.update(named)
+        hits = tuple(row[topic] > 0 for row in per_block)
+        back, on = _distances(hits)
         layouts.append(
             Layout(
                 title=bool(per_block) and per_block[0][topic] > 0,
                 lead=any(row[topic] for row in per_block[1 : 1 + LEAD_BLOCKS]),
                 mentions=sum(row[topic] for row in per_block),
-                blocks=tuple(row[topic] > 0 for row in per_block),
+                blocks=hits,
                 block_count=len(blocks),
                 subject=subject,
+                back=back,
+                on=on,
             )
         )
     return tuple(layouts)
@@ -130,16 +137,28 @@ def article_features(where: Layout) -> list[str]:
     ]
 
 
-def _distance(hits: Sequence[bool], index: int) -> tuple[int, int]:
-    """Blocks back to the nearest earlier mention and on to the next (99 when none)."""
-    back = next((index - i for i in range(index - 1, -1, -1) if hits[i]), 99)
-    on = next((i - index for i in range(index + 1, len(hits)) if hits[i]), 99)
-    return back, on
+NO_MENTION = 99  # the distance to a mention when there is none on that side
+
+
+def _distances(hits: Sequence[bool]) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """For every block, blocks back to the nearest earlier mention and on to the next (one
+    pass each way)."""
+    back, last = [], None
+    for index, hit in enumerate(hits):
+        back.append(NO_MENTION if last is None else index - last)
+        if hit:
+            last = index
+    on, following = [0] * len(hits), None
+    for index in range(len(hits) - 1, -1, -1):
+        on[index] = NO_MENTION if following is None else following - index
+        if hits[index]:
+            following = index
+    return tuple(back), tuple(on)
 
 
 def block_features(where: Layout, index: int, heading_hit: bool) -> list[str]:
     """The block's neighbourhood, shared by all its sentences."""
-    back, on = _distance(where.blocks, index)
+    back, on = where.back[index], where.on[index]
     return [
         f"b:back{_bucket(back, (1, 2, 4, 8))}",
         f"b:on{_bucket(on, (1, 2, 4, 8))}",

@@ -38,12 +38,13 @@ from digest.claims.features import (
     layouts,
     mask_topics,
     opening,
+    sigmoid,
     subject_overlap,
     topic_features,
     type_cue_features,
     unnamed_sentence_features,
 )
-from digest.claims.model import Detector, load_shipped
+from digest.claims.model import Detector, LinearModel, load_shipped
 from digest.claims.sentences import (
     Block,
     Sentence,
@@ -182,39 +183,53 @@ def readable_blocks(article: _Article, detector: Detector) -> frozenset[int]:
     """Blocks that cannot hold a claim or an anecdote, so need not be split into sentences
     (splitting and the form features are most of the cost): a block that names no topic and
     whose every possible sentence has a topic probability below both thresholds, by the topic
-    model's upper bound (`LinearModel.upper_bound`). A block stays when the next block of its
+    model's upper bound (`LinearModel.upper_score`). A block stays when the next block of its
     paragraph stays (that block's first sentence reads this block's last one). Exact: a test
     checks that skipping changes no result."""
     gate = min(detector.claim_threshold, detector.anecdote_threshold)
     above = _heading_above(article)
-    keep = [_could_hold(article, i, above[i], detector) >= gate for i in range(len(article.blocks))]
+    best = [0.0] * len(article.blocks)
+    for where in article.layouts:
+        bound = _TopicBound(where=where, model=detector.topic, article=article)
+        for index, heading in enumerate(above):
+            if best[index] < gate:
+                best[index] = max(best[index], bound.at(index, heading))
+    keep = [value >= gate for value in best]
     for i in range(len(keep) - 2, -1, -1):
         if keep[i + 1] and article.blocks[i + 1].para == article.blocks[i].para:
             keep[i] = True
     return frozenset(i for i, kept in enumerate(keep) if not kept)
 
 
-def _could_hold(article: _Article, index: int, heading: int, detector: Detector) -> float:
-    """The highest topic probability any sentence of block `index` could have."""
-    best = 0.0
-    para = article.blocks[index].para
-    for where in article.layouts:
+class _TopicBound:
+    """The highest probability the topic model can give any sentence of a block, per block
+    of one article and one topic; what is the same for every block is worked out once."""
+
+    def __init__(self, *, where: Layout, model: LinearModel, article: _Article) -> None:
+        self._where, self._model = where, model
+        self._facts = article_features(where)
+        self._paragraphs = {
+            b.para for b, hit in zip(article.blocks, where.blocks, strict=True) if hit
+        }
+        self._paras = [block.para for block in article.blocks]
+        self._memo: dict[tuple[bool, bool, bool], float] = {}  # the logit but for the block
+
+    def at(self, index: int, heading: int) -> float:
+        where = self._where
         if where.blocks[index]:
             return 1.0
-        facts = article_features(where)
-        fixed, groups = unnamed_sentence_features(
-            previous_block=_block_hit(where, index - 1),
-            next_block=_block_hit(where, index + 1),
-            in_paragraph=any(
-                hit
-                for hit, block in zip(where.blocks, article.blocks, strict=True)
-                if block.para == para
-            ),
-            article=facts,
+        key = (
+            _block_hit(where, index - 1),
+            _block_hit(where, index + 1),
+            self._paras[index] in self._paragraphs,
         )
-        fixed += facts + block_features(where, index, heading >= 0 and where.blocks[heading])
-        best = max(best, detector.topic.upper_bound(fixed, groups))
-    return best
+        if key not in self._memo:
+            fixed, groups = unnamed_sentence_features(
+                previous_block=key[0], next_block=key[1], in_paragraph=key[2], article=self._facts
+            )
+            self._memo[key] = self._model.upper_score([*fixed, *self._facts], groups)
+        block = block_features(where, index, heading >= 0 and where.blocks[heading])
+        return sigmoid(self._memo[key] + self._model.weight_of(block))
 
 
 def read_article(

@@ -62,13 +62,18 @@ class LinearModel:
                 totals = [t + w for t, w in zip(totals, row, strict=True)]
         return totals
 
-    def upper_bound(self, fixed: Iterable[str], groups: Iterable[Sequence[str]]) -> float:
-        """The highest P(classes[1]) of a binary model over every feature set made of `fixed`
+    def upper_score(self, fixed: Iterable[str], groups: Iterable[Sequence[str]]) -> float:
+        """The highest score (logit) of a binary model over every feature set made of `fixed`
         and one member of each group (a missing feature weighs 0)."""
         total = self.scores(fixed)[0]
         for group in groups:
             total += max(self.weights.get(f, (0.0,))[0] for f in group)
-        return sigmoid(total)
+        return total
+
+    def weight_of(self, features: Iterable[str]) -> float:
+        """The summed weights of `features` (no bias) in a binary model."""
+        get = self.weights.get
+        return sum(row[0] for f in features if (row := get(f)) is not None)
 
     def probability(self, features: Iterable[str]) -> float:
         """P(classes[1]) of a binary model."""

@@ -38,8 +38,14 @@ from ingest.http import Fetcher, build_client
 from ingest.workers import WorkerPool, WorkerSettings
 
 # What the workers' fork server imports once, so that no worker imports it again: the
-# extraction library and the claim finder (their regular expressions compiled at import).
-WORKER_PRELOAD = ("ingest.extract_preload", "ingest.feeds_preload", "digest.runtime.tasks")
+# extraction library, feedparser (warmed by one parse), the claim finder with its weights, and
+# the worker tasks. Not `__main__`: the console script's module is kept tiny for that reason.
+WORKER_PRELOAD = (
+    "ingest.extract_preload",
+    "ingest.feeds_preload",
+    "digest.claims.finder",
+    "digest.runtime.tasks",
+)
 
 
 def utc_now() -> datetime:
