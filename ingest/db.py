@@ -68,12 +68,15 @@ def storage_errors() -> Iterator[None]:
         raise StorageError(str(exc.orig)) from exc
 
 
-def open_database(url: str) -> Database:
-    """Create the engine (and the SQLite file's folder); migrations are run separately."""
+def open_database(url: str, *, application_name: str | None = None) -> Database:
+    """Create the engine (and the SQLite file's folder); migrations are run separately.
+    `application_name` names the connections in PostgreSQL's `pg_stat_activity`."""
     sa_url = sa.make_url(url)
     if sa_url.get_backend_name() == "sqlite":
         return Database(_sqlite_engine(sa_url))
-    return Database(sa.create_engine(sa_url, pool_pre_ping=True, future=True))
+    connect_args = {"application_name": application_name} if application_name else {}
+    engine = sa.create_engine(sa_url, pool_pre_ping=True, connect_args=connect_args)
+    return Database(engine)
 
 
 def _sqlite_engine(url: sa.URL) -> Engine:

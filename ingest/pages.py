@@ -236,3 +236,27 @@ def _record_page_error(
             message=str(exc),
             now=ctx.clock(),
         )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReadyPage:
+    """A page fetched and extracted on its own, its document not yet numbered."""
+
+    document: ExtractedDocument
+    final_url: str
+    published: datetime | None  # the entry's date, else the page's
+
+
+def prepare_one(
+    ctx: IngestContext, state: store.SourceState, page: store.PendingPage
+) -> ReadyPage | PageOutcome | None:
+    """Fetch and extract one page as a step on its own (the distributed mode's page job): the
+    document, for the numbering stage to store; or the outcome, already recorded (skipped,
+    failed, to retry); None when asked to stop before it began."""
+    prepared = _prepare(ctx, state, page)
+    if prepared is None:
+        return None
+    if isinstance(prepared, _Ended):
+        return _finish(ctx, state, page, prepared)
+    published = page.published or _as_datetime(prepared.document.published)
+    return ReadyPage(document=prepared.document, final_url=prepared.final_url, published=published)
