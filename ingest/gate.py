@@ -22,9 +22,9 @@ from ingest.db import Database
 
 # Added to the configured delay. The gate spaces the *grants*; the request reaches the server
 # a little later, and that lag differs between two workers (a new connection or a reused one,
-# a thread scheduled late). Measured on 127.0.0.1 with 3 workers, grant to arrival: median
-# 1.6 ms, largest 14 ms over 300 requests; 50 ms keeps every arrival at least the delay apart
-# with room for a loaded machine.
+# a thread scheduled late). In tests/digest/runtime/test_distributed.py (3 workers on 2 cores,
+# 18 requests, delay 250 ms) grants 300 ms apart arrived at least 296 ms apart: the lag
+# differed by a few ms; 50 ms leaves room for a loaded machine.
 GATE_MARGIN_S = 0.05
 
 _ENSURE = sa.text(
