@@ -117,6 +117,27 @@ def schema_version_table(metadata: sa.MetaData) -> sa.Table:
     )
 
 
+# pg_advisory_lock key held while migrating: workers started together migrate one at a time.
+MIGRATION_LOCK = 0x6D696772617465  # "migrate"
+
+
+@contextmanager
+def migration_lock(db: Database) -> Iterator[None]:
+    """Hold PostgreSQL's session advisory lock for migrations (nothing on SQLite, whose
+    write transactions already take the database lock)."""
+    if db.is_sqlite:
+        yield
+        return
+    with storage_errors(), db.engine.connect() as conn:
+        conn.execute(sa.select(sa.func.pg_advisory_lock(MIGRATION_LOCK)))
+        conn.commit()
+        try:
+            yield
+        finally:
+            conn.execute(sa.select(sa.func.pg_advisory_unlock(MIGRATION_LOCK)))
+            conn.commit()
+
+
 def migrate(db: Database, component: str, steps: Sequence[Migration]) -> int:
     """Apply the steps of `component` not yet applied, each in its own transaction, and
     return the version reached. Running it again does nothing."""

@@ -31,7 +31,7 @@ from digest.runtime.lock import Locks, locks_for
 from digest.runtime.settings import Settings
 from ingest import queue_schema, schema
 from ingest.context import ExtractResult, IngestContext, extract_in_process, parse_in_process
-from ingest.db import Database, migrate, open_database
+from ingest.db import Database, migrate, migration_lock, open_database
 from ingest.extract import ExtractSettings
 from ingest.feeds import ParsedFeed
 from ingest.http import Fetcher, Pacer, build_client
@@ -150,11 +150,12 @@ def prepare_database(settings: Settings, application_name: str | None = None) ->
     """Open the database and bring its schema up to date (idempotent); with `queue:`
     configured, the distributed mode's tables and Procrastinate's too."""
     db = open_database(settings.database_url, application_name=application_name)
-    migrate(db, schema.COMPONENT, schema.MIGRATIONS)
-    migrate(db, migrations.COMPONENT, migrations.MIGRATIONS)
-    if settings.queue is not None:
-        migrate(db, queue_schema.COMPONENT, queue_schema.MIGRATIONS)
-        migrate(db, engine.COMPONENT, engine.MIGRATIONS)
+    with migration_lock(db):  # N workers started at once migrate one after the other
+        migrate(db, schema.COMPONENT, schema.MIGRATIONS)
+        migrate(db, migrations.COMPONENT, migrations.MIGRATIONS)
+        if settings.queue is not None:
+            migrate(db, queue_schema.COMPONENT, queue_schema.MIGRATIONS)
+            migrate(db, engine.COMPONENT, engine.MIGRATIONS)
     return db
 
 

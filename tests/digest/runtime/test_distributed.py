@@ -5,6 +5,7 @@ file is left, and the site never saw two requests closer than the configured del
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import time
@@ -28,14 +29,17 @@ def test_three_workers_two_killed_nothing_lost_nothing_doubled_hosts_paced(
     pg_url: str, tmp_path: Path
 ) -> None:
     engine = sa.create_engine(pg_url)
-    with FeedSite(ARTICLES, long_blocks=12_000) as site, cluster(
-        queue_config(
-            tmp_path,
-            pg_url,
-            [{"name": "reports", "feed": f"{site.base_url}/feed.xml"}],
-            fetch={"allow_private_networks": True, "retries": 0, "host_delay_s": DELAY_S},
-        )
-    ) as run:
+    with (
+        FeedSite(ARTICLES, long_blocks=12_000) as site,
+        cluster(
+            queue_config(
+                tmp_path,
+                pg_url,
+                [{"name": "reports", "feed": f"{site.base_url}/feed.xml"}],
+                fetch={"allow_private_networks": True, "retries": 0, "host_delay_s": DELAY_S},
+            )
+        ) as run,
+    ):
         assert run.command("schedule", "--once").returncode == 0
         polled = run.command("worker", "--queues", "feeds", "--burst")
         assert polled.returncode == 0, polled.stderr[-2000:]
@@ -54,11 +58,15 @@ def test_three_workers_two_killed_nothing_lost_nothing_doubled_hosts_paced(
 
         # 1. SIGKILL the worker extracting the long page, once the site has served it.
         wait_until(lambda: any(p == "/a/0.html" for _, p in site.requests), timeout=30)
-        job = wait_until(lambda: _running_job(engine, "claimwatch.fetch_page", long_page), timeout=5)
+        job = wait_until(
+            lambda: _running_job(engine, "claimwatch.fetch_page", long_page), timeout=5
+        )
         extracting = wait_until(lambda: _worker_running(run, workers, job), timeout=5)
         extracting.send_signal(signal.SIGKILL)
         killed_at = time.time()
-        assert rows(engine, "SELECT count(*) FROM staged_documents WHERE page_id = :p", p=long_page) == [(0,)]
+        assert rows(
+            engine, "SELECT count(*) FROM staged_documents WHERE page_id = :p", p=long_page
+        ) == [(0,)]
         assert rows(engine, "SELECT status FROM pages WHERE id = :p", p=long_page) == [("pending",)]
 
         # 2. SIGKILL the worker whose numbering transaction waits on the held page, after it
@@ -93,7 +101,7 @@ def test_three_workers_two_killed_nothing_lost_nothing_doubled_hosts_paced(
     assert time.time() > killed_at
 
     starts = sorted(at for at, _ in requests)
-    gaps = [later - earlier for earlier, later in zip(starts, starts[1:], strict=False)]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(starts)]
     print(f"{len(starts)} requests to one host; closest two {min(gaps) * 1000:.0f} ms apart")
     assert min(gaps) >= DELAY_S
 
@@ -135,3 +143,70 @@ def _all_done(engine: sa.Engine) -> bool:
     pending = rows(engine, "SELECT count(*) FROM pages WHERE status = 'pending'")[0][0]
     staged = rows(engine, "SELECT count(*) FROM staged_documents")[0][0]
     return left == 0 and pending == 0 and staged == 0
+
+
+READERS = ["ann@example.net", "bob@example.net"]
+
+
+def test_two_schedulers_one_digest_per_period_mailed_once_to_each_reader(
+    pg_url: str, tmp_path: Path
+) -> None:
+    from aiosmtpd.controller import Controller
+    from support.ports import free_port
+
+    class Inbox:
+        def __init__(self) -> None:
+            self.recipients: list[str] = []
+
+        async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
+            self.recipients.extend(envelope.rcpt_tos)  # type: ignore[attr-defined]
+            return "250 OK"
+
+    inbox, port = Inbox(), free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    engine = sa.create_engine(pg_url)
+
+    def config(schedule: str, grace: str) -> Path:
+        email = {
+            "from": "claimwatch <digest@claims.example.org>",
+            "to": READERS,
+            "smtp": {"host": "127.0.0.1", "port": port, "security": "none"},
+        }
+        digest = {"html_dir": "digests", "first_run": "all", "schedule": schedule, "email": email}
+        return queue_config(
+            tmp_path,
+            pg_url,
+            [{"name": "reports", "feed": f"{site.base_url}/feed.xml"}],
+            digest=digest,
+            daemon={"misfire_grace": grace},
+        )
+
+    try:
+        with FeedSite(4) as site:
+            # Ingest first, with no digest due (none fell due within the last second).
+            with cluster(config("0 0 1 1 *", "1s")) as run:
+                assert run.command("schedule", "--once").returncode == 0
+                assert run.command("worker", "--burst").returncode == 0
+            # Then a period falls due (every minute) and two schedulers see it at once.
+            with cluster(config("* * * * *", "1d")) as run:
+                for round_ in range(2):
+                    schedulers = [
+                        run.start("schedule", "--once", name=f"schedule-{round_}-{n}")
+                        for n in range(2)
+                    ]
+                    workers = [
+                        run.start("worker", "--burst", name=f"worker-{round_}-{n}")
+                        for n in range(2)
+                    ]
+                    for process in schedulers + workers:
+                        assert process.wait(timeout=120) == 0, run.logs()[-3000:]
+        digests = rows(engine, "SELECT count(*) FROM digests")[0][0]
+        periods = rows(engine, "SELECT count(*) FROM digest_periods")[0][0]
+        sent = rows(engine, "SELECT recipient, status FROM deliveries ORDER BY recipient")
+    finally:
+        controller.stop()
+        engine.dispose()
+    assert digests == 1 and periods >= 1
+    assert sent == [(reader, "sent") for reader in READERS]
+    assert sorted(inbox.recipients) == READERS  # each reader once
