@@ -47,7 +47,30 @@ from ingest.extract import ExtractedDocument, ExtractSettings, extract_document 
 
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 HOSTS = ("127.0.0.1", "127.0.0.2", "127.0.0.3", "127.0.0.4")
-WORDS = ["massage", "therapy", "back", "pain", "trial", "patients", "study", "researchers", "lumbar", "spine", "relief", "chronic", "weeks", "group", "results", "exercise", "physical", "treatment", "clinic", "adults", "reported", "improvement"]
+WORDS = [
+    "massage",
+    "therapy",
+    "back",
+    "pain",
+    "trial",
+    "patients",
+    "study",
+    "researchers",
+    "lumbar",
+    "spine",
+    "relief",
+    "chronic",
+    "weeks",
+    "group",
+    "results",
+    "exercise",
+    "physical",
+    "treatment",
+    "clinic",
+    "adults",
+    "reported",
+    "improvement",
+]
 
 
 def article(host: int, number: int) -> str:
@@ -233,7 +256,7 @@ def run(
 def _numbering(logs: list[Path]) -> tuple[int, float]:
     """Documents numbered and seconds the numbering jobs lasted, from the workers' logs."""
     pattern = re.compile(
-        r"claimwatch\.number\[\d+\]\(\) ended with status: Success, lasted ([\d.]+) s - Result: numbered (\d+)"
+        r"claimwatch\.number\[\d+\]\(\) ended with status: Success, lasted ([\d.]+) s - Result: numbered (\d+)"  # noqa: E501
     )
     numbered, busy = 0, 0.0
     for log in logs:
@@ -291,9 +314,9 @@ def main() -> None:
     folder.mkdir(parents=True, exist_ok=True)
     seconds_file.write_text(json.dumps(samples))
     print(
-        f"real extraction of the bench pages, one process: mean {statistics.mean(samples) * 1000:.1f} ms, "
-        f"median {statistics.median(samples) * 1000:.1f} ms, p90 {sorted(samples)[int(0.9 * len(samples))] * 1000:.1f} ms "
-        f"({len(samples)} pages: {site.kind}); {os.cpu_count()} cores; {args.pages * len(HOSTS)} pages a run"
+        f"real extraction of the bench pages, one process: mean {statistics.mean(samples) * 1000:.1f} ms, "  # noqa: E501
+        f"median {statistics.median(samples) * 1000:.1f} ms, p90 {sorted(samples)[int(0.9 * len(samples))] * 1000:.1f} ms "  # noqa: E501
+        f"({len(samples)} pages: {site.kind}); {os.cpu_count()} cores; {args.pages * len(HOSTS)} pages a run"  # noqa: E501
     )
     print(f"{'series':<34} {'N':>2} {'pages/s':>8} {'T(N)/(N·T(1))':>14} {'numbering ms/doc':>17}")
     for simulated in (False, True):
@@ -314,7 +337,7 @@ def main() -> None:
     cost = last["numbering_s_per_doc"]
     print(
         f"serial numbering stage: {cost * 1000:.2f} ms a document (its jobs' time / documents they "
-        f"numbered, batches of up to 50): a ceiling of about {1 / cost:.0f} documents/s whatever the workers"
+        f"numbered, batches of up to 50): a ceiling of about {1 / cost:.0f} documents/s whatever the workers"  # noqa: E501
     )
 
 
