@@ -5,7 +5,7 @@ PY      = $(VENV)/bin/python
 PIP     = $(VENV)/bin/pip
 STAMP   = $(VENV)/.installed
 
-.PHONY: demo test lint types pytest bench clean venv screenshot train
+.PHONY: demo test lint types pytest bench bench-scale clean venv screenshot train
 
 venv: $(STAMP)
 
@@ -37,6 +37,11 @@ train: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/run.py
+
+# The distributed mode with 1, 2, 4 and 8 workers (needs PostgreSQL on 127.0.0.1:5432; see
+# bench/scale.py and README, "Scaling past one machine").
+bench-scale: $(STAMP)
+	$(PY) bench/scale.py
 
 clean:
 	rm -rf $(VENV) demo-data .pytest_cache .mypy_cache .ruff_cache

@@ -68,12 +68,15 @@ def storage_errors() -> Iterator[None]:
         raise StorageError(str(exc.orig)) from exc
 
 
-def open_database(url: str) -> Database:
-    """Create the engine (and the SQLite file's folder); migrations are run separately."""
+def open_database(url: str, *, application_name: str | None = None) -> Database:
+    """Create the engine (and the SQLite file's folder); migrations are run separately.
+    `application_name` names the connections in PostgreSQL's `pg_stat_activity`."""
     sa_url = sa.make_url(url)
     if sa_url.get_backend_name() == "sqlite":
         return Database(_sqlite_engine(sa_url))
-    return Database(sa.create_engine(sa_url, pool_pre_ping=True, future=True))
+    connect_args = {"application_name": application_name} if application_name else {}
+    engine = sa.create_engine(sa_url, pool_pre_ping=True, connect_args=connect_args)
+    return Database(engine)
 
 
 def _sqlite_engine(url: sa.URL) -> Engine:
@@ -112,6 +115,27 @@ def schema_version_table(metadata: sa.MetaData) -> sa.Table:
         sa.Column("component", sa.String(50), primary_key=True),
         sa.Column("version", sa.Integer, nullable=False),
     )
+
+
+# pg_advisory_lock key held while migrating: workers started together migrate one at a time.
+MIGRATION_LOCK = 0x6D696772617465  # "migrate"
+
+
+@contextmanager
+def migration_lock(db: Database) -> Iterator[None]:
+    """Hold PostgreSQL's session advisory lock for migrations (nothing on SQLite, whose
+    write transactions already take the database lock)."""
+    if db.is_sqlite:
+        yield
+        return
+    with storage_errors(), db.engine.connect() as conn:
+        conn.execute(sa.select(sa.func.pg_advisory_lock(MIGRATION_LOCK)))
+        conn.commit()
+        try:
+            yield
+        finally:
+            conn.execute(sa.select(sa.func.pg_advisory_unlock(MIGRATION_LOCK)))
+            conn.commit()
 
 
 def migrate(db: Database, component: str, steps: Sequence[Migration]) -> int:

@@ -174,3 +174,15 @@ def remove_orphan_files(conn: Connection, corpus_dir: Path) -> list[Path]:
         log.warning("removing %s: left by an interrupted write", path)
         path.unlink(missing_ok=True)
     return removed
+
+
+def add_duplicate(
+    conn: Connection, doc: ExtractedDocument, *, source_id: int, now: datetime
+) -> Duplicate | None:
+    """When the text is already in the corpus: its URL recorded against that document, without
+    a number or a file (so any worker may do it); None when the text is new."""
+    existing = find_document(conn, corpus.hash16(doc.text))
+    if existing is None:
+        return None
+    _add_url(conn, existing.id, doc.url, source_id, now)
+    return Duplicate(of=existing, url=doc.url)

@@ -17,6 +17,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Protocol
 from urllib.parse import urlsplit
 
 import httpx
@@ -78,6 +79,13 @@ class Unwanted:
 FetchResult = Fetched | NotModified | Unwanted
 
 
+class Pacer(Protocol):
+    """Decides when a request to a host may start; `wait_turn` returns when it may (or raises
+    an `IngestError` the caller handles, e.g. the distributed mode's busy host gate)."""
+
+    def wait_turn(self, host: str) -> None: ...
+
+
 @dataclass(slots=True)
 class HostPacer:
     """Keeps at least `delay_s` between the starts of two requests to one host (thread-safe)."""
@@ -128,13 +136,13 @@ class Fetcher:
         config: FetchConfig,
         client: httpx.Client,
         *,
-        pacer: HostPacer | None = None,
+        pacer: Pacer | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._config = config
         self._client = client
-        self._pacer = pacer or HostPacer(config.host_delay_s, clock=clock, sleep=sleep)
+        self._pacer: Pacer = pacer or HostPacer(config.host_delay_s, clock=clock, sleep=sleep)
         self._clock = clock
         self._sleep = sleep
 

@@ -125,16 +125,42 @@ def _pages_in_entry_order(
             in_hand.append((page, pool.submit(_prepare, ctx, state, page)))
 
     top_up()
-    while in_hand:
-        batch = [_take(in_hand)]
+    try:
+        while in_hand:
+            batch = _take_batch(in_hand)
+            top_up()
+            ready = [(page, prepared) for page, prepared in batch if prepared is not None]
+            if ready:
+                yield from zip(
+                    (page for page, _ in ready), _finish_batch(ctx, state, ready), strict=True
+                )
+    finally:  # the pass ends early (an error, a bug): no staged file outlives its page
+        for _, future in in_hand:
+            future.add_done_callback(_discard_if_staged)
+
+
+def _discard_if_staged(future: Future[_Ready | _Ended | None]) -> None:
+    if not future.cancelled() and future.exception() is None:
+        prepared = future.result()
+        if isinstance(prepared, _Ready):
+            corpus.discard(prepared.staged)
+
+
+def _take_batch(
+    in_hand: deque[tuple[store.PendingPage, Future[_Ready | _Ended | None]]],
+) -> list[tuple[store.PendingPage, _Ready | _Ended | None]]:
+    """The next page in entry order (waited for) and those after it already done, at most
+    STORE_BATCH; if one of them raised, the staged files of the others are discarded."""
+    batch = [_take(in_hand)]
+    try:
         while in_hand and len(batch) < STORE_BATCH and in_hand[0][1].done():
             batch.append(_take(in_hand))
-        top_up()
-        ready = [(page, prepared) for page, prepared in batch if prepared is not None]
-        if ready:
-            yield from zip(
-                (page for page, _ in ready), _finish_batch(ctx, state, ready), strict=True
-            )
+    except BaseException:
+        for _, prepared in batch:
+            if isinstance(prepared, _Ready):
+                corpus.discard(prepared.staged)
+        raise
+    return batch
 
 
 def _take(
@@ -293,3 +319,28 @@ def _record_page_error(
             message=str(exc),
             now=ctx.clock(),
         )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReadyPage:
+    """A page fetched and extracted on its own, its document not yet numbered."""
+
+    document: ExtractedDocument
+    final_url: str
+    published: datetime | None  # the entry's date, else the page's
+
+
+def prepare_one(
+    ctx: IngestContext, state: store.SourceState, page: store.PendingPage
+) -> ReadyPage | PageOutcome | None:
+    """Fetch and extract one page as a step on its own (the distributed mode's page job): the
+    document, for the numbering stage to store; or the outcome, already recorded (skipped,
+    failed, to retry); None when asked to stop before it began."""
+    prepared = _prepare(ctx, state, page)
+    if prepared is None:
+        return None
+    if isinstance(prepared, _Ended):
+        return _finish_batch(ctx, state, [(page, prepared)])[0]
+    corpus.discard(prepared.staged)  # the numbering stage writes the file itself
+    published = page.published or _as_datetime(prepared.document.published)
+    return ReadyPage(document=prepared.document, final_url=prepared.final_url, published=published)

@@ -22,9 +22,11 @@ errors against the page (retried on later passes up to `max_page_attempts`).
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
+
+from sqlalchemy.engine import Connection
 
 from ingest import documents, store
 from ingest.config import SourceConfig
@@ -123,6 +125,51 @@ def poll_feed(ctx: IngestContext, state: store.SourceState) -> SourceReport:
         new_entries=new,
         duplicates=duplicates,
     )
+
+
+def poll_feed_recording(
+    ctx: IngestContext, state: store.SourceState, with_entries: Callable[[Connection], None]
+) -> SourceReport:
+    """`poll_feed` as one step on its own (the distributed mode's feed job): the new entries,
+    the validators and whatever `with_entries` records (the page jobs it queues) are committed
+    in one transaction, also after a 304 (pages left to retry). A failure is recorded as in
+    `poll_feed`, and nothing else is."""
+    try:
+        result = ctx.fetcher.fetch(state.current_url, state.validators)
+        fetched = None if isinstance(result, NotModified) else _fetched(result)
+        parsed = _parse(ctx, fetched) if fetched else None
+    except (FetchError, FeedError) as exc:
+        return _feed_failed(ctx, state, exc)
+    validators = fetched.validators if fetched else _fetched_or_304(result).validators
+    moved = fetched.permanent_url if fetched else None
+    with ctx.db.write() as conn:
+        new, duplicates = (
+            store.add_entries(conn, state.id, parsed.entries, ctx.clock()) if parsed else (0, 0)
+        )
+        store.record_feed_success(
+            conn, state.id, validators=validators, new_url=moved, now=ctx.clock()
+        )
+        with_entries(conn)
+    if moved:
+        log.warning("source %s: feed moved permanently to %s", state.name, moved)
+    return SourceReport(
+        name=state.name,
+        status="ok" if parsed else "not_modified",
+        url=moved or state.current_url,
+        entries_seen=len(parsed.entries) if parsed else 0,
+        new_entries=new,
+        duplicates=duplicates,
+    )
+
+
+def _fetched(result: object) -> Fetched:
+    assert isinstance(result, Fetched)  # feeds are fetched without a media-type filter
+    return result
+
+
+def _fetched_or_304(result: object) -> Fetched | NotModified:
+    assert isinstance(result, Fetched | NotModified)
+    return result
 
 
 def _parse(ctx: IngestContext, result: Fetched) -> ParsedFeed:

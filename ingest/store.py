@@ -344,3 +344,37 @@ def last_attempts(conn: Connection) -> dict[str, datetime | None]:
     """When each stored source's feed was last polled (None: never), by source name."""
     query = sa.select(sources.c.name, sources.c.last_attempt_at)
     return {str(name): at for name, at in conn.execute(query)}
+
+
+# --- one page or source at a time (the distributed mode's jobs) --------------------------------
+
+
+def load_source_by_id(conn: Connection, source_id: int) -> SourceState:
+    row = conn.execute(sa.select(sources).where(sources.c.id == source_id)).mappings().one()
+    return _source(row)
+
+
+def pending_page(conn: Connection, source_id: int, page_id: int) -> PendingPage | None:
+    """One page of this source still to be fetched, None once it has an outcome."""
+    mine = entries.alias("mine")
+    first_entry = (
+        sa.select(sa.func.min(mine.c.id))
+        .where(mine.c.page_id == page_id, mine.c.source_id == source_id)
+        .scalar_subquery()
+    )
+    query = (
+        sa.select(pages, entries.c.link, entries.c.title, entries.c.published)
+        .select_from(pages.join(entries, entries.c.id == first_entry))
+        .where(pages.c.id == page_id, pages.c.status == "pending")
+    )
+    row = conn.execute(query).mappings().first()
+    if row is None:
+        return None
+    return PendingPage(
+        page_id=row["id"],
+        canonical_url=row["canonical_url"],
+        link=row["link"],
+        title=row["title"],
+        published=row["published"],
+        attempts=row["attempts"],
+    )

@@ -294,3 +294,43 @@ def group_sizes(conn: Connection, window: ClaimWindow) -> dict[int, int]:
 
 
 IN_BATCH = 10_000
+
+
+# --- for the distributed mode's claims and digest jobs -----------------------------------------
+
+
+def has_claims(conn: Connection, document_id: int, version: str) -> bool:
+    """Whether the document's claims were found by this extractor version."""
+    query = sa.select(claim_state.c.version).where(claim_state.c.document_id == document_id)
+    return conn.execute(query).scalar() == version
+
+
+def claims_done_through(conn: Connection, version: str) -> int:
+    """The largest seq up to which every document has its claims from `version` (-1: none):
+    what a digest may carry without passing over a document whose claims are still to come."""
+    missing = (
+        sa.select(sa.func.min(documents.c.seq))
+        .select_from(documents.outerjoin(claim_state, claim_state.c.document_id == documents.c.id))
+        .where(sa.or_(claim_state.c.version.is_(None), claim_state.c.version != version))
+    )
+    first_missing = conn.execute(missing).scalar()
+    if first_missing is not None:
+        return int(first_missing) - 1
+    last = conn.execute(sa.select(sa.func.max(documents.c.seq))).scalar()
+    return -1 if last is None else int(last)
+
+
+def claims_after(conn: Connection, after_id: int) -> list[tuple[int, str, int]]:
+    """(id, quote, group) of the claims (not anecdotes) stored after claim `after_id`."""
+    query = (
+        sa.select(claims.c.id, claims.c.quote, claims.c.group_id)
+        .where(claims.c.kind == "claim", claims.c.id > after_id)
+        .order_by(claims.c.id)
+    )
+    return [(int(row.id), row.quote, int(row.group_id)) for row in conn.execute(query)]
+
+
+def count_claims_through(conn: Connection, last_id: int) -> int:
+    """How many claims (not anecdotes) with ids up to `last_id` are stored."""
+    query = sa.select(sa.func.count()).where(claims.c.kind == "claim", claims.c.id <= last_id)
+    return int(conn.execute(query).scalar_one())

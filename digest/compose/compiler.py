@@ -75,15 +75,16 @@ class DigestOutcome:
     page: Path | None
 
 
-def next_draft(conn: Connection, ctx: ComposeContext) -> Draft:
-    """What the next digest would carry, rendered; reads only."""
+def next_draft(conn: Connection, ctx: ComposeContext, *, up_to_seq: int | None = None) -> Draft:
+    """What the next digest would carry (documents up to `up_to_seq`, default all), rendered;
+    reads only."""
     now = ctx.clock()
     previous = outbox.last_digest(conn)
     window = selection.window_for(
         previous_watermark=previous.watermark_seq if previous else None,
         first_run=ctx.rules.first_run,
         now=now,
-        max_seq=documents.next_seq(conn) - 1,
+        max_seq=documents.next_seq(conn) - 1 if up_to_seq is None else up_to_seq,
     )
     since = previous.created_at if previous else window.since  # and failures since then
     groups = claimstore.group_sizes(conn, window)
@@ -126,6 +127,28 @@ def make_digest(ctx: ComposeContext, *, send_email: bool = True) -> DigestOutcom
     page = ctx.html_dir / archive.page_name(draft.digest.key)
     claims = len(draft.digest.items) + draft.digest.omitted
     log.info("digest %s: %d claims, page %s", draft.digest.key, claims, page)
+    return DigestOutcome(key=draft.digest.key, claims=claims, page=page)
+
+
+def make_period_digest(ctx: ComposeContext, period: str, *, up_to_seq: int) -> DigestOutcome | None:
+    """`make_digest` for one scheduled period (the distributed mode's digest job): made at most
+    once per period, whoever asks (the period's row is unique: a second transaction waits for
+    the first and then finds it); None when the period was already decided. Carries documents
+    up to `up_to_seq` (those whose claims are all found), then brings the archive up to date."""
+    with ctx.db.write() as conn:
+        if not outbox.claim_period(conn, period):
+            return None
+        draft = next_draft(conn, ctx, up_to_seq=up_to_seq)
+        made = draft.claim_count > 0 or ctx.rules.send_empty
+        digest_id = outbox.record(conn, _new_digest(ctx, draft, send_email=True)) if made else None
+        outbox.settle_period(conn, period, digest_id)
+    publish_archive(ctx)
+    if digest_id is None:
+        log.info("digest for %s: no new claims; nothing recorded", period)
+        return DigestOutcome(key=None, claims=0, page=None)
+    claims = len(draft.digest.items) + draft.digest.omitted
+    log.info("digest %s for %s: %d claims", draft.digest.key, period, claims)
+    page = ctx.html_dir / archive.page_name(draft.digest.key)
     return DigestOutcome(key=draft.digest.key, claims=claims, page=page)
 
 

@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from digest.claims.store import ClaimWindow, claim_ids_in
 from digest.compose.model import ArchiveEntry, RenderedDigest
-from digest.compose.schema import deliveries, digest_claims, digests
+from digest.compose.schema import deliveries, digest_claims, digest_periods, digests
 from ingest.store import inserted_id
 
 MAX_BACKOFF = timedelta(hours=6)
@@ -117,7 +118,36 @@ def record(conn: Connection, new: NewDigest) -> int:
 
 def due_deliveries(conn: Connection, now: datetime) -> list[PendingDelivery]:
     """Pending deliveries whose backoff has passed, oldest digest first."""
-    query = (
+    return [_pending(row) for row in conn.execute(_due(now)).mappings()]
+
+
+def claim_due_delivery(conn: Connection, now: datetime) -> PendingDelivery | None:
+    """One due delivery, its row locked until this transaction ends; rows another transaction
+    holds are skipped (`FOR UPDATE SKIP LOCKED`), so concurrent senders never take one row
+    twice. (SQLite has no row locks: its single writer gives the same.)"""
+    query = _due(now).limit(1).with_for_update(skip_locked=True, of=deliveries)
+    row = conn.execute(query).mappings().first()
+    return _pending(row) if row is not None else None
+
+
+def claim_period(conn: Connection, period: str) -> bool:
+    """Record that the digest of a scheduled period is being decided in this transaction;
+    False when it already was (by a transaction that committed first: a concurrent one
+    waits for it here)."""
+    insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(
+        digest_periods
+    )
+    query = insert.values(period=period).on_conflict_do_nothing(index_elements=["period"])
+    return conn.execute(query.returning(digest_periods.c.period)).first() is not None
+
+
+def settle_period(conn: Connection, period: str, digest_id: int | None) -> None:
+    query = digest_periods.update().where(digest_periods.c.period == period)
+    conn.execute(query.values(digest_id=digest_id))
+
+
+def _due(now: datetime) -> sa.Select[tuple[object, ...]]:
+    return (
         sa.select(
             deliveries.c.id.label("delivery_id"),
             deliveries.c.recipient,
@@ -129,16 +159,16 @@ def due_deliveries(conn: Connection, now: datetime) -> list[PendingDelivery]:
         .where(deliveries.c.status == "pending", deliveries.c.next_attempt_at <= now)
         .order_by(deliveries.c.digest_id, deliveries.c.id)
     )
-    return [
-        PendingDelivery(
-            id=row["delivery_id"],
-            digest=_record(row),
-            recipient=row["recipient"],
-            message_id=row["message_id"],
-            attempts=row["attempts"],
-        )
-        for row in conn.execute(query).mappings()
-    ]
+
+
+def _pending(row: sa.RowMapping) -> PendingDelivery:
+    return PendingDelivery(
+        id=row["delivery_id"],
+        digest=_record(row),
+        recipient=row["recipient"],
+        message_id=row["message_id"],
+        attempts=row["attempts"],
+    )
 
 
 def mark_sent(conn: Connection, delivery_id: int, now: datetime) -> None:
@@ -204,3 +234,9 @@ def archive_entries(conn: Connection) -> list[ArchiveEntry]:
 def all_pages(conn: Connection) -> Sequence[tuple[str, str]]:
     """(key, html) of every digest, to restore archive pages a crash did not write."""
     return [(r.key, r.html) for r in conn.execute(sa.select(digests.c.key, digests.c.html))]
+
+
+def period_decided(conn: Connection, period: str) -> bool:
+    """Whether the digest of a scheduled period was made (or found nothing to send)."""
+    query = sa.select(digest_periods.c.period).where(digest_periods.c.period == period)
+    return conn.execute(query).first() is not None

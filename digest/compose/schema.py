@@ -53,3 +53,12 @@ deliveries = sa.Table(
 )
 
 sa.Index("ix_deliveries_status", deliveries.c.status)
+
+# The scheduled periods the distributed mode made a digest for (or found nothing to send):
+# one row per period, so two schedulers or a retried job never make a second digest.
+digest_periods = sa.Table(
+    "digest_periods",
+    metadata,
+    sa.Column("period", sa.String(40), primary_key=True),  # the schedule's fire time, ISO 8601
+    sa.Column("digest_id", sa.Integer),  # digests.id; None: nothing new to send
+)

@@ -15,6 +15,8 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Literal, Protocol
 
+from sqlalchemy.engine import Connection
+
 from digest.compose import outbox
 from digest.compose.model import RenderedDigest
 from digest.mail.message import Letterhead, build_message
@@ -92,6 +94,30 @@ def send_due(ctx: DeliveryContext) -> DeliveryReport:
     )
 
 
+def send_claimed(ctx: DeliveryContext) -> DeliveryReport:
+    """Every due delivery, each claimed by this process alone (the distributed mode's delivery
+    job): a transaction takes one row (`outbox.claim_due_delivery`), sends it and records the
+    outcome before it lets the row go, so two senders never mail one row. A crash after the
+    server accepted and before the commit resends that message (same Message-ID)."""
+    counts: dict[Result, int] = {"sent": 0, "postponed": 0, "failed": 0}
+    problems: list[DeliveryProblem] = []
+    while True:
+        with ctx.db.write() as conn:
+            delivery = outbox.claim_due_delivery(conn, ctx.clock())
+            if delivery is None:
+                break
+            outcome = ctx.mailer.send(_message(delivery, ctx.letterhead))
+            counts[_record_in(conn, ctx, delivery, outcome)] += 1
+        if not isinstance(outcome, Accepted):
+            problems.append(DeliveryProblem(recipient=delivery.recipient, outcome=outcome))
+    return DeliveryReport(
+        sent=counts["sent"],
+        postponed=counts["postponed"],
+        failed=counts["failed"],
+        problems=tuple(problems),
+    )
+
+
 def _message(delivery: outbox.PendingDelivery, letterhead: Letterhead) -> EmailMessage:
     digest = delivery.digest
     return build_message(
@@ -106,26 +132,31 @@ def _message(delivery: outbox.PendingDelivery, letterhead: Letterhead) -> EmailM
 def _record(
     ctx: DeliveryContext, delivery: outbox.PendingDelivery, outcome: DeliveryOutcome
 ) -> Result:
-    now = ctx.clock()
     with ctx.db.write() as conn:
-        if isinstance(outcome, Accepted):
-            outbox.mark_sent(conn, delivery.id, now)
-            log.info("digest %s sent to %s", delivery.digest.key, delivery.recipient)
-            return "sent"
-        if isinstance(outcome, PermanentFailure):
-            outbox.mark_failed(conn, delivery.id, describe(outcome))
-            log.error(
-                "digest %s to %s failed: %s",
-                delivery.digest.key,
-                delivery.recipient,
-                describe(outcome),
-            )
-            return "failed"
-        retry_at = outbox.postpone(conn, delivery, describe(outcome), now, ctx.retry_backoff)
+        return _record_in(conn, ctx, delivery, outcome)
+
+
+def _record_in(
+    conn: Connection,
+    ctx: DeliveryContext,
+    delivery: outbox.PendingDelivery,
+    outcome: DeliveryOutcome,
+) -> Result:
+    now = ctx.clock()
+    key, to = delivery.digest.key, delivery.recipient
+    if isinstance(outcome, Accepted):
+        outbox.mark_sent(conn, delivery.id, now)
+        log.info("digest %s sent to %s", key, to)
+        return "sent"
+    if isinstance(outcome, PermanentFailure):
+        outbox.mark_failed(conn, delivery.id, describe(outcome))
+        log.error("digest %s to %s failed: %s", key, to, describe(outcome))
+        return "failed"
+    retry_at = outbox.postpone(conn, delivery, describe(outcome), now, ctx.retry_backoff)
     log.warning(
         "digest %s to %s not sent (%s); next attempt after %s",
-        delivery.digest.key,
-        delivery.recipient,
+        key,
+        to,
         describe(outcome),
         retry_at.isoformat(timespec="seconds"),
     )

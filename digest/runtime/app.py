@@ -25,16 +25,22 @@ from digest.compose.render import make_environment
 from digest.mail.delivery import DeliveryContext, Mailer
 from digest.mail.message import Letterhead, make_message_id
 from digest.mail.smtp import SmtpMailer
-from digest.runtime import migrations
+from digest.runtime import engine, migrations
 from digest.runtime.lock import Locks, locks_for
 from digest.runtime.settings import Settings
-from digest.runtime.tasks import ClaimFinder, extract_and_find_claims
-from ingest import schema
-from ingest.context import ExtractResult, IngestContext, OnStored, parse_in_process
-from ingest.db import Database, migrate, open_database
+from digest.runtime.tasks import ClaimFinder, PageExtractor, extract_and_find_claims
+from ingest import queue_schema, schema
+from ingest.context import (
+    ExtractResult,
+    IngestContext,
+    OnStored,
+    extract_in_process,
+    parse_in_process,
+)
+from ingest.db import Database, migrate, migration_lock, open_database
 from ingest.extract import ExtractSettings
 from ingest.feeds import ParsedFeed
-from ingest.http import Fetcher, build_client
+from ingest.http import Fetcher, Pacer, build_client
 from ingest.workers import WorkerPool, WorkerSettings
 
 # What the workers' fork server imports once, so that no worker imports it again: the
@@ -56,11 +62,18 @@ class WorkerCalls:
     """The CPU-bound steps, each run in the worker processes under the time limit: page
     extraction, feed parsing and claim finding. `size` calls can usefully run at once."""
 
-    def __init__(self, pool: WorkerPool, settings: Settings, finder: ClaimFinder) -> None:
+    def __init__(
+        self,
+        pool: WorkerPool,
+        settings: Settings,
+        finder: ClaimFinder,
+        extractor: PageExtractor = extract_in_process,
+    ) -> None:
         self._pool = pool
         self._extract_settings = ExtractSettings(min_chars=settings.extract.min_chars)
         self._topics = settings.topic_list
         self._finder = finder
+        self._extractor = extractor
         self.size = pool.size
 
     def extract(self, content: bytes, charset: str | None, url: str) -> ExtractResult:
@@ -73,6 +86,7 @@ class WorkerCalls:
             self._extract_settings,
             self._finder,
             self._topics,
+            self._extractor,
         )
 
     def parse(self, content: bytes, url: str, content_type: str) -> ParsedFeed:
@@ -91,6 +105,7 @@ class App:
     settings: Settings
     db: Database
     fetcher: Fetcher
+    client: httpx.Client  # the fetcher's; `fetcher_with` shares it
     workers: WorkerCalls  # processes
     mailer: Mailer
     templates: jinja2.Environment
@@ -111,6 +126,11 @@ class App:
             concurrency=self.settings.fetch.concurrency,
             on_stored=on_stored,
         )
+
+    def fetcher_with(self, pacer: Pacer) -> Fetcher:
+        """A fetcher on the same connections that asks `pacer` before each request (the
+        distributed mode's host gate, one per job)."""
+        return Fetcher(self.settings.fetch, self.client, pacer=pacer)
 
     def compose_context(self) -> ComposeContext:
         digest = self.settings.digest
@@ -146,11 +166,16 @@ def _letterhead(settings: Settings) -> Letterhead:
     return Letterhead(sender=email.from_, list_id=email.list_id, unsubscribe=email.unsubscribe)
 
 
-def prepare_database(settings: Settings) -> Database:
-    """Open the database and bring its schema up to date (idempotent)."""
-    db = open_database(settings.database_url)
-    migrate(db, schema.COMPONENT, schema.MIGRATIONS)
-    migrate(db, migrations.COMPONENT, migrations.MIGRATIONS)
+def prepare_database(settings: Settings, application_name: str | None = None) -> Database:
+    """Open the database and bring its schema up to date (idempotent); with `queue:`
+    configured, the distributed mode's tables and Procrastinate's too."""
+    db = open_database(settings.database_url, application_name=application_name)
+    with migration_lock(db):  # N workers started at once migrate one after the other
+        migrate(db, schema.COMPONENT, schema.MIGRATIONS)
+        migrate(db, migrations.COMPONENT, migrations.MIGRATIONS)
+        if settings.queue is not None:
+            migrate(db, queue_schema.COMPONENT, queue_schema.MIGRATIONS)
+            migrate(db, engine.COMPONENT, engine.MIGRATIONS)
     return db
 
 
@@ -184,10 +209,13 @@ def open_app(
     transport: httpx.BaseTransport | None = None,
     should_stop: Callable[[], bool] = lambda: False,
     claim_finder: ClaimFinder = find_claims,
+    page_extractor: PageExtractor = extract_in_process,
+    application_name: str | None = None,
 ) -> Iterator[App]:
-    """Everything a command needs, closed again on exit. `claim_finder` runs in the worker
-    processes, so it must be a top-level function (a test gives one with a bug)."""
-    db = prepare_database(settings)
+    """Everything a command needs, closed again on exit. `claim_finder` and `page_extractor`
+    run in the worker processes, so they must be top-level functions (a test gives a finder
+    with a bug; the scaling benchmark an extractor that sleeps)."""
+    db = prepare_database(settings, application_name)
     client = build_client(settings.fetch, transport)
     # One set of worker processes (one per core) for everything CPU-bound that a library does
     # without a time limit: page extraction, feed parsing, and claim finding.
@@ -200,7 +228,8 @@ def open_app(
             settings=settings,
             db=db,
             fetcher=Fetcher(settings.fetch, client),
-            workers=WorkerCalls(pool, settings, claim_finder),
+            client=client,
+            workers=WorkerCalls(pool, settings, claim_finder, page_extractor),
             mailer=SmtpMailer(settings.digest.email.smtp, os.environ),
             templates=build_templates(settings),
             site=build_site(settings),

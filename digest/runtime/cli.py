@@ -16,6 +16,7 @@ from pathlib import Path
 from digest.runtime import service
 from digest.runtime.app import App, open_app
 from digest.runtime.daemon import run_daemon
+from digest.runtime.engine import QUEUES
 from digest.runtime.exits import ExitCode
 from digest.runtime.lock import LockBusy, for_seconds, held
 from digest.runtime.logs import configure_logging
@@ -37,6 +38,16 @@ def parse_since(value: str) -> datetime:
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from exc
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def parse_queues(value: str) -> tuple[str, ...]:
+    queues = tuple(q.strip() for q in value.split(",") if q.strip())
+    unknown = sorted(set(queues) - set(QUEUES))
+    if unknown or not queues:
+        raise argparse.ArgumentTypeError(
+            f"unknown queue {', '.join(unknown) or '(none given)'}: one of {', '.join(QUEUES)}"
+        )
+    return queues
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -68,6 +79,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     digest.add_argument("--no-email", action="store_true", help="archive only, mail nobody")
     commands.add_parser("run", help="the daemon: poll sources and send digests on schedule")
+    worker = commands.add_parser("worker", help="distributed mode: run queued jobs")
+    worker.add_argument(
+        "--queues",
+        type=parse_queues,
+        default=QUEUES,
+        metavar="Q,Q",
+        help=f"only these queues (default: all: {','.join(QUEUES)})",
+    )
+    worker.add_argument("--concurrency", type=int, metavar="N", help="jobs at once (threads)")
+    worker.add_argument(
+        "--burst", action="store_true", help="exit once no job waits or runs on its queues"
+    )
+    schedule = commands.add_parser("schedule", help="distributed mode: queue due polls, digests")
+    schedule.add_argument("--once", action="store_true", help="queue what is due now and exit")
     commands.add_parser("status", help="sources, corpus, digests and outbox at a glance")
     commands.add_parser("check-config", help="validate the configuration and exit")
     check = commands.add_parser("verify", help="check that corpus files and documents agree")
@@ -91,9 +116,45 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "check-config":
         print(f"{config_path(args.config)}: OK ({len(settings.sources)} sources)")
         return ExitCode.OK
+    problem = _mode_problem(settings, args.command)
+    if problem:
+        print(f"claimwatch: {args.command}: {problem}", file=sys.stderr)
+        return ExitCode.USAGE
     if args.command == "run":
         return run_daemon(config_path(args.config), settings)
+    if args.command in ("worker", "schedule"):
+        return _run_distributed(settings, args)
     return run_command(COMMANDS[args.command], settings, args)
+
+
+def _mode_problem(settings: Settings, command: str) -> str | None:
+    """Why the command cannot run in the configured mode, if it cannot."""
+    if command in ("worker", "schedule") and settings.queue is None:
+        return (
+            "the distributed mode is off: configure `queue: {engine: procrastinate}` with a "
+            "PostgreSQL storage.database (see README, 'Scaling past one machine')"
+        )
+    if command in ("ingest", "run") and settings.queue is not None:
+        return (
+            "queue: is configured, so documents are numbered by the workers' numbering stage; "
+            "use `claimwatch schedule` and `claimwatch worker` (or remove queue:)"
+        )
+    return None
+
+
+def _run_distributed(settings: Settings, args: argparse.Namespace) -> ExitCode:
+    # Imported here: Procrastinate (the `queue` extra) only where the queue is used.
+    from digest.runtime.scheduler import run_scheduler
+    from digest.runtime.worker import WorkerOptions, run_worker
+
+    try:
+        if args.command == "schedule":
+            return run_scheduler(settings, once=args.once)
+        options = WorkerOptions(queues=args.queues, concurrency=args.concurrency, burst=args.burst)
+        return run_worker(settings, options)
+    except StorageError as exc:
+        print(f"claimwatch: {args.command} stopped: storage failed: {exc}", file=sys.stderr)
+        return ExitCode.FAILED
 
 
 Command = Callable[[App, argparse.Namespace], ExitCode]

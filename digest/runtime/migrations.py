@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from digest.claims.schema import claim_state, claims
-from digest.compose.schema import deliveries, digest_claims, digests
+from digest.compose.schema import deliveries, digest_claims, digest_periods, digests
 from digest.runtime.jobs import daemon_jobs
 from ingest.db import Migration
 
@@ -34,5 +34,14 @@ def _add_confidence_v3(conn: Connection) -> None:
         conn.execute(sa.text("ALTER TABLE claims ADD COLUMN confidence FLOAT NOT NULL DEFAULT 1.0"))
 
 
-MIGRATIONS: tuple[Migration, ...] = (_create_v1, _add_daemon_jobs_v2, _add_confidence_v3)
+def _add_digest_periods_v4(conn: Connection) -> None:
+    digest_periods.create(conn, checkfirst=True)
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    _create_v1,
+    _add_daemon_jobs_v2,
+    _add_confidence_v3,
+    _add_digest_periods_v4,
+)
 COMPONENT = "digest"

@@ -32,10 +32,10 @@ from digest.claims.store import ClaimRow as ClaimRow
 from digest.compose import compiler, outbox
 from digest.compose.compiler import DigestOutcome
 from digest.mail.delivery import DeliveryReport, send_due
-from digest.runtime import jobs
+from digest.runtime import engine, jobs
 from digest.runtime.app import App
-from digest.runtime.status import StatusSnapshot
-from ingest import documents, store, verify
+from digest.runtime.status import QueueStatus, StatusSnapshot
+from ingest import documents, numbering, store, verify
 from ingest.documents import StoredDocument
 from ingest.errors import ExtractionError
 from ingest.pipeline import run_pass
@@ -142,7 +142,18 @@ def status(app: App) -> StatusSnapshot:
             last_digest=outbox.last_digest(conn),
             outbox=outbox.outbox_counts(conn),
             jobs=jobs.all_jobs(conn),
+            queue=_queue_status(app, conn),
         )
+
+
+def _queue_status(app: App, conn: Connection) -> QueueStatus | None:
+    queue = app.settings.queue
+    if queue is None:
+        return None
+    return QueueStatus(
+        queues=tuple(engine.queue_counts(conn, queue.stalled_after_s)),
+        staged=numbering.staged_count(conn),
+    )
 
 
 def verify_corpus(app: App, *, repair: bool = False) -> Verification:

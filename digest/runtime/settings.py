@@ -7,9 +7,11 @@ Loads and validates; builds nothing.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from datetime import timedelta
 from pathlib import Path
+from typing import Literal
 
 import sqlalchemy as sa
 from pydantic import Field, PrivateAttr, field_validator
@@ -82,6 +84,33 @@ class DaemonConfig(StrictModel):
     metrics_host: str = "127.0.0.1"
 
 
+# Sweeps every N seconds run as a cron with a seconds column, so N must divide a minute.
+SWEEP_PERIODS = (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60)
+
+
+class QueueConfig(StrictModel):
+    """The distributed mode (`claimwatch worker`, `claimwatch schedule`): Procrastinate, with
+    PostgreSQL (`storage.database`) as the queue. Absent: the single-machine modes only."""
+
+    engine: Literal["procrastinate"]
+    concurrency: int = Field(default=4, ge=1, le=64)  # jobs one worker runs at once (threads)
+    # An idle worker is woken at once by a new job (LISTEN/NOTIFY); one scheduled for later
+    # (a busy host's page) is looked for this often.
+    poll_interval_s: float = Field(default=1.0, gt=0, le=60)
+    heartbeat_s: float = Field(default=10.0, gt=0, le=600)
+    # A worker silent this long is taken for dead: the sweeper retries the jobs it held.
+    stalled_after_s: float = Field(default=60.0, gt=0)
+    sweep_every_s: int = 30
+    number_batch: int = Field(default=50, ge=1, le=10_000)  # documents numbered per commit
+
+    @field_validator("sweep_every_s")
+    @classmethod
+    def _divides_a_minute(cls, value: int) -> int:
+        if value not in SWEEP_PERIODS:
+            raise ValueError(f"must divide a minute: one of {', '.join(map(str, SWEEP_PERIODS))}")
+        return value
+
+
 class Settings(StrictModel):
     storage: StorageConfig = StorageConfig()
     fetch: FetchConfig = FetchConfig()
@@ -90,6 +119,7 @@ class Settings(StrictModel):
     topics: tuple[TopicConfig, ...] | None = None  # None: the built-in vocabularies
     digest: DigestConfig = DigestConfig()
     daemon: DaemonConfig = DaemonConfig()
+    queue: QueueConfig | None = None
     _base_dir: Path = PrivateAttr(default=Path("."))
 
     @property
@@ -141,7 +171,26 @@ def load_settings(path: Path) -> Settings:
             )
         seen.add(source.name)
     settings._base_dir = path.resolve().parent
+    if settings.queue is not None:
+        _check_queue(path, settings)
     return settings
+
+
+def _check_queue(path: Path, settings: Settings) -> None:
+    if not is_postgresql(settings.database_url):
+        raise ConfigError(
+            f"{path}: queue.engine: procrastinate keeps its queue in PostgreSQL: "
+            "storage.database must be a PostgreSQL URL (postgresql+psycopg://user@host/db)"
+        )
+    if importlib.util.find_spec("procrastinate") is None:
+        raise ConfigError(
+            f"{path}: queue.engine: procrastinate is not installed "
+            "(pip install 'claimwatch[queue]')"
+        )
+
+
+def is_postgresql(database_url: str) -> bool:
+    return sa.make_url(database_url).get_backend_name() == "postgresql"
 
 
 __all__ = ["ConfigError", "Settings", "config_path", "load_settings"]

@@ -16,9 +16,18 @@ from rich.console import Console
 from rich.table import Table
 
 from digest.compose.outbox import DigestRecord
+from digest.runtime.engine import QueueCounts
 from digest.runtime.jobs import DIGEST_JOB, JobRecord, ingest_job
 from ingest.config import SourceConfig
 from ingest.store import SourceOverview
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QueueStatus:
+    """The distributed mode's queue: jobs per queue, documents waiting to be numbered."""
+
+    queues: tuple[QueueCounts, ...]
+    staged: int
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -31,6 +40,7 @@ class StatusSnapshot:
     last_digest: DigestRecord | None
     outbox: dict[str, int]
     jobs: dict[str, JobRecord]  # by job id
+    queue: QueueStatus | None = None  # the distributed mode only
 
 
 def _when(moment: datetime | None) -> str:
@@ -64,6 +74,19 @@ def print_status(
         f"outbox: {box['pending']} pending, {box['failed']} failed, {box['sent']} sent",
         highlight=False,
     )
+    if snapshot.queue is not None:
+        console.print(_queue_table(snapshot.queue))
+        console.print(f"waiting to be numbered: {snapshot.queue.staged} documents")
+
+
+def _queue_table(queue: QueueStatus) -> Table:
+    table = Table(title="queue (jobs)", title_justify="left")
+    for column in ("queue", "waiting", "later", "doing", "failed", "stalled"):
+        table.add_column(column, justify="left" if column == "queue" else "right")
+    for q in queue.queues:
+        counts = (q.waiting, q.later, q.doing, q.failed, q.stalled)
+        table.add_row(q.queue, *map(str, counts))
+    return table
 
 
 def _source_table(snapshot: StatusSnapshot, configured: dict[str, SourceConfig]) -> Table:

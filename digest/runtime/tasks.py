@@ -14,6 +14,9 @@ from ingest.context import ExtractResult, extract_in_process
 from ingest.extract import ExtractedDocument, ExtractSettings
 
 ClaimFinder = Callable[[str, tuple[Topic, ...]], tuple[Claim, ...]]
+# (body, charset, URL, settings) -> the article: ingest.context.extract_in_process, or in the
+# scaling benchmark an extractor that only sleeps.
+PageExtractor = Callable[[bytes, str | None, str, ExtractSettings], ExtractResult]
 
 
 def extract_and_find_claims(
@@ -23,10 +26,11 @@ def extract_and_find_claims(
     settings: ExtractSettings,
     finder: ClaimFinder,
     topics: tuple[Topic, ...],
+    extractor: PageExtractor = extract_in_process,
 ) -> ExtractResult:
     """The page's article, carrying its claims (`finder`: claims.finder.find_claims, a
     top-level function, pickled by name) as the attachment `service` stores with it."""
-    result = extract_in_process(content, charset, url, settings)
+    result = extractor(content, charset, url, settings)
     if not isinstance(result, ExtractedDocument):
         return result
     return dataclasses.replace(result, attachment=finder(result.text, topics))

@@ -82,3 +82,48 @@ def test_docker_image_builds_where_docker_runs() -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
+
+
+def _unit(name: str) -> configparser.ConfigParser:
+    parser = configparser.ConfigParser(strict=False, interpolation=None)
+    parser.optionxform = str  # type: ignore[assignment,method-assign]
+    parser.read(DEPLOY / name)
+    return parser
+
+
+@pytest.mark.parametrize("name", ["claimwatch-worker@.service", "claimwatch-scheduler.service"])
+def test_distributed_mode_units_are_hardened_like_the_daemon(name: str, tmp_path: Path) -> None:
+    service = _unit(name)["Service"]
+    daemon = unit()["Service"]
+    for key in ("User", "ProtectSystem", "NoNewPrivileges", "RestrictAddressFamilies", "UMask"):
+        assert service[key] == daemon[key], key
+    command = "worker" if "worker" in name else "schedule"
+    assert f" {command}" in service["ExecStart"] and service["RestartPreventExitStatus"] == "2"
+    analyzer = shutil.which("systemd-analyze")
+    if analyzer is None:
+        return
+    claimwatch = shutil.which("claimwatch") or str(ROOT / ".venv" / "bin" / "claimwatch")
+    copy = tmp_path / (name.replace("@", "@1") if "@" in name else name)
+    text = (DEPLOY / name).read_text().replace("/opt/claimwatch/.venv/bin/claimwatch", claimwatch)
+    copy.write_text(text)
+    done = subprocess.run(
+        [analyzer, "verify", str(copy)], capture_output=True, text=True, timeout=60, check=False
+    )
+    problems = [line for line in done.stderr.splitlines() if copy.name in line]
+    assert problems == [], done.stderr
+
+
+def test_distributed_compose_file_runs_postgresql_a_scheduler_and_n_workers() -> None:
+    compose = yaml.safe_load((DEPLOY / "compose.distributed.yml").read_text())
+    services = compose["services"]
+    assert set(services) == {"postgres", "scheduler", "worker", "mail"}
+    assert services["worker"]["command"][0] == "worker"
+    assert services["worker"]["deploy"]["replicas"] >= 2
+    assert services["scheduler"]["command"] == ["schedule"]
+    shared = {v for v in services["worker"]["volumes"] if v.startswith("corpus:")}
+    assert shared and shared <= set(services["scheduler"]["volumes"])  # one corpus for all
+    from digest.runtime.settings import load_settings
+
+    settings = load_settings(DEPLOY / "sources.distributed.yaml")
+    assert settings.queue is not None and settings.queue.engine == "procrastinate"
+    assert settings.database_url.startswith("postgresql+psycopg://")

@@ -44,11 +44,11 @@ def _upgrade_a_version_2_database(url: str) -> None:
             conn.exec_driver_sql(
                 "INSERT INTO schema_version (component, version) VALUES ('digest', 2)"
             )
-        assert migrate(db, migrations.COMPONENT, migrations.MIGRATIONS) == 3
+        assert migrate(db, migrations.COMPONENT, migrations.MIGRATIONS) == 4
         with db.read() as conn:
             rows = conn.execute(sa.select(claims.c.id, claims.c.confidence))
             assert [tuple(row) for row in rows] == [(1, 1.0)]  # older claims: confidence 1
-        assert migrate(db, migrations.COMPONENT, migrations.MIGRATIONS) == 3  # again: nothing to do
+        assert migrate(db, migrations.COMPONENT, migrations.MIGRATIONS) == 4  # again: nothing to do
     finally:
         db.dispose()
 
